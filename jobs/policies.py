@@ -1,0 +1,120 @@
+"""How each kind of background job behaves: the one file an operator reads.
+
+One entry per job kind: which queue group and priority tier it runs on, how long an attempt may
+take, how many attempts it gets, how retries back off, what its payload looks like and how long
+RQ keeps its result. Backoff is exponential with jitter and honours a retry-after the job reports.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Group = Literal["cpu", "ai"]
+Tier = Literal["high", "default", "low"]
+TIERS: tuple[Tier, ...] = ("high", "default", "low")
+
+
+class Payload(BaseModel):
+    """Base of every job payload: strict, so a typo in a field name is an error, not a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExtractPayload(Payload):
+    """extract_document takes no options: the document (the run's subject) says everything."""
+
+
+class NoopPayload(Payload):
+    """A job that does nothing: measures queue overhead and checks that workers answer."""
+
+    n: int = 0
+
+
+@dataclass(frozen=True)
+class JobPolicy:
+    kind: str
+    group: Group
+    tier: Tier
+    timeout_s: int  # RQ kills an attempt after this long
+    max_attempts: int
+    backoff_base_s: float
+    backoff_cap_s: float
+    jitter: float  # 0..1: the share of each delay that is random
+    result_ttl_s: int
+    failure_ttl_s: int
+    payload: type[Payload]
+    # A budget the domain service checks between steps, so it stops cleanly (keeping its
+    # checkpoints) before RQ's hard timeout.
+    time_budget_s: float | None = None
+    page_cap: int | None = None
+
+    def queue_name(self, tier: Tier | None = None) -> str:
+        return f"{self.group}_{tier or self.tier}"
+
+    def backoff_s(self, attempt: int, *, retry_after: float | None = None, rng: random.Random | None = None) -> int:
+        """Seconds to wait before attempt `attempt + 1`, after `attempt` attempts failed.
+
+        Exponential (base * 2^(attempt-1)) capped at backoff_cap_s; the last `jitter` share of it is
+        random so that many failed jobs do not retry in lockstep. A retry-after reported by the job
+        (e.g. a provider's 429) is a lower bound.
+        """
+        rng = rng or random
+        exponential = min(self.backoff_cap_s, self.backoff_base_s * 2 ** max(attempt - 1, 0))
+        delay = exponential * (1 - self.jitter) + rng.random() * exponential * self.jitter
+        if retry_after:
+            delay = max(delay, retry_after)
+        return max(1, math.ceil(delay))
+
+
+DAY = 24 * 3600
+
+POLICIES: dict[str, JobPolicy] = {
+    policy.kind: policy
+    for policy in (
+        JobPolicy(
+            kind="extract_document",
+            group="cpu",
+            tier="default",
+            timeout_s=1800,
+            max_attempts=4,
+            backoff_base_s=5,
+            backoff_cap_s=120,
+            jitter=0.5,
+            result_ttl_s=DAY,
+            failure_ttl_s=7 * DAY,
+            payload=ExtractPayload,
+            time_budget_s=1700,
+            page_cap=2000,
+        ),
+        JobPolicy(
+            kind="noop",
+            group="cpu",
+            tier="low",
+            timeout_s=60,
+            max_attempts=1,
+            backoff_base_s=1,
+            backoff_cap_s=1,
+            jitter=0.0,
+            result_ttl_s=600,
+            failure_ttl_s=DAY,
+            payload=NoopPayload,
+        ),
+    )
+}
+
+
+def policy_for(kind: str) -> JobPolicy:
+    try:
+        return POLICIES[kind]
+    except KeyError:
+        raise ValueError(f"unknown job kind {kind!r}; known kinds: {', '.join(sorted(POLICIES))}") from None
+
+
+def all_queue_names() -> list[str]:
+    """Every queue in priority order within each group, as workers should read them."""
+    return [f"{group}_{tier}" for group in ("cpu", "ai") for tier in TIERS]

@@ -1,0 +1,185 @@
+"""The function RQ executes for every job: `run_job(run_id)`.
+
+It owns the run's life cycle, so job functions (jobs/tasks.py) stay thin:
+  claim the run (a conditional UPDATE, so a job delivered twice runs once) -> call the task with a
+  progress reporter -> record the outcome.
+Errors are classified (studyapp.core.errors):
+  PermanentError  fail at once with the error's message (shown to the student);
+  RateLimited     wait for the limiter's delay without spending an attempt;
+  TransientError  retry with the policy's backoff until the attempts are spent;
+  anything else   as transient (it may be a blip), then failed once the budget is spent.
+Waiting is done by returning rq's Retry(interval=[delay]): RQ keeps the job in its scheduled
+registry and a worker started --with-scheduler moves it back. A final failure raises, so RQ's
+failed registry shows the same runs as our dead-letter view.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import connections
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from rq import Retry, get_current_job
+from rq.timeouts import JobTimeoutException
+
+from jobs.models import JobRun
+from jobs.policies import policy_for
+from jobs.progress import ProgressReporter, set_meta_stage
+from jobs.tasks import TASKS
+from studyapp.core.errors import Cancelled, PermanentError, RateLimited, TransientError
+
+log = logging.getLogger(__name__)
+
+# RQ counts returned Retry objects against Retry.max; our budget lives in JobRun.attempts instead
+# (rate-limit waits are not attempts), so RQ's own cap is set out of reach.
+_UNBOUNDED = 1_000_000
+# How long a run waits before looking again at an upstream run that has not finished.
+_UPSTREAM_POLL_S = 5
+
+
+class RunFailed(Exception):
+    """Raised to RQ when a run ends failed or cancelled, so RQ records the job as failed too."""
+
+
+def close_inherited_connections() -> None:
+    """A forked work-horse must not use the worker's database connections (django-rq #216, #559).
+
+    Called by jobs.worker.Worker in the horse before it runs a job. The parent closes its own
+    connections before forking, so these are already unused; closing them here makes Django open
+    fresh ones.
+    """
+    for conn in connections.all(initialized_only=True):
+        conn.close()
+
+
+def run_job(run_id: str) -> Any:
+    job = get_current_job()
+    run = JobRun.objects.select_related("upstream").filter(pk=run_id).first()
+    if run is None or run.is_finished:
+        log.info("run %s: nothing to do (%s)", run_id, run.status if run else "no such run")
+        return None
+    if run.cancel_requested:
+        return _end(run, job, JobRun.Status.CANCELLED, "cancelled by the user")
+    waiting = _wait_for_upstream(run, job)
+    if waiting is not None:
+        return waiting
+    run = _claim(run, job)
+    if run is None:
+        return None
+    return _execute(run, job)
+
+
+def _wait_for_upstream(run: JobRun, job) -> Any:
+    """None when the run may start; otherwise what to return to RQ (a Retry, or a failure)."""
+    upstream = run.upstream
+    if upstream is None or upstream.status == JobRun.Status.SUCCEEDED:
+        return None
+    if upstream.status in JobRun.FINISHED:
+        reason = upstream.error or upstream.status
+        return _end(run, job, JobRun.Status.FAILED, f"{_label(upstream.kind)} {upstream.status}: {reason}")
+    return _retry_later(run, job, _UPSTREAM_POLL_S, f"waiting for {_label(upstream.kind)}", spent_attempt=False)
+
+
+def _claim(run: JobRun, job) -> JobRun | None:
+    now = timezone.now()
+    claimed = JobRun.objects.filter(
+        pk=run.pk, status__in=(JobRun.Status.QUEUED, JobRun.Status.WAITING), cancel_requested=False
+    ).update(
+        status=JobRun.Status.RUNNING,
+        attempts=F("attempts") + 1,
+        started_at=Coalesce(F("started_at"), now),
+        next_attempt_at=None,
+        worker_name=getattr(job, "worker_name", "") or "",
+        stage="starting",
+        updated_at=now,
+    )
+    if not claimed:
+        log.info("run %s is being handled elsewhere or has ended; skipping", run.pk)
+        return None
+    run.refresh_from_db()
+    set_meta_stage(job, "starting", attempt=run.attempts)
+    return run
+
+
+def _execute(run: JobRun, job) -> Any:
+    task = TASKS[run.kind]
+    progress = ProgressReporter(run, job)
+    try:
+        result = task.run(run, progress)
+    except Cancelled as exc:
+        return _end(run, job, JobRun.Status.CANCELLED, exc.message)
+    except RateLimited as exc:
+        return _retry_later(run, job, exc.retry_after, "waiting: rate limited", spent_attempt=True, refund=True)
+    except PermanentError as exc:
+        return _end(run, job, JobRun.Status.FAILED, exc.message)
+    except (TransientError, JobTimeoutException, Exception) as exc:  # noqa: B014 - the order documents intent
+        return _after_transient(run, job, exc)
+    _succeed(run, job, result)
+    return result
+
+
+def _after_transient(run: JobRun, job, exc: BaseException) -> Any:
+    message = _describe(run, exc)
+    log.warning("run %s attempt %s/%s failed: %s", run.pk, run.attempts, run.max_attempts, message,
+                exc_info=not isinstance(exc, (TransientError, JobTimeoutException)))
+    if run.attempts >= run.max_attempts:
+        return _end(run, job, JobRun.Status.FAILED, message)
+    retry_after = getattr(exc, "retry_after", None)
+    delay = policy_for(run.kind).backoff_s(run.attempts, retry_after=retry_after)
+    return _retry_later(run, job, delay, f"retrying in {delay}s", spent_attempt=True, error=message)
+
+
+def _describe(run: JobRun, exc: BaseException) -> str:
+    if isinstance(exc, JobTimeoutException):
+        return f"the job took longer than its {policy_for(run.kind).timeout_s} s limit"
+    if isinstance(exc, TransientError):
+        return exc.message
+    return f"unexpected error: {type(exc).__name__}: {exc}"[:2000]
+
+
+def _retry_later(run: JobRun, job, delay: float, stage: str, *, spent_attempt: bool, refund: bool = False,
+                 error: str = "") -> Retry:
+    """Park the run in RQ's scheduled registry for `delay` seconds; `refund` gives the attempt back."""
+    delay_s = max(1, int(round(delay)))
+    fields: dict[str, Any] = {
+        "status": JobRun.Status.WAITING,
+        "stage": stage,
+        "next_attempt_at": timezone.now() + timedelta(seconds=delay_s),
+        "updated_at": timezone.now(),
+    }
+    if error:
+        fields["error"] = error
+    if refund and spent_attempt:
+        fields["attempts"] = F("attempts") - 1
+    JobRun.objects.filter(pk=run.pk).update(**fields)
+    set_meta_stage(job, stage, retry_in_s=delay_s)
+    return Retry(max=_UNBOUNDED, interval=[delay_s])
+
+
+def _succeed(run: JobRun, job, result: Any) -> None:
+    now = timezone.now()
+    JobRun.objects.filter(pk=run.pk).update(
+        status=JobRun.Status.SUCCEEDED, stage="done", percent=100.0, error="", finished_at=now, updated_at=now,
+    )
+    set_meta_stage(job, "done", percent=100.0)
+
+
+def _end(run: JobRun, job, status: str, message: str) -> None:
+    """Record a final failure or cancellation, tell the subject, and fail the RQ job."""
+    now = timezone.now()
+    JobRun.objects.filter(pk=run.pk).update(
+        status=status, stage=status, error=message, message=message[:500], finished_at=now, updated_at=now,
+        next_attempt_at=None,
+    )
+    run.refresh_from_db()
+    TASKS[run.kind].on_failure(run, message)
+    set_meta_stage(job, status, message=message)
+    raise RunFailed(message)
+
+
+def _label(kind: str) -> str:
+    return {"extract_document": "extraction"}.get(kind, kind.replace("_", " "))

@@ -1,0 +1,41 @@
+// Keeps every progress bar of unfinished runs on an admin page current, without a reload.
+// Each bar is <div class="jobrun-live" data-run="ID" data-finished="0|1">; the endpoint returns
+// the live state of the runs asked for (the row plus job.meta).
+(function () {
+  "use strict";
+  var ENDPOINT = "/admin/jobs/jobrun/live/";
+  var PERIOD_MS = 1000;
+
+  function unfinishedBars() {
+    return Array.prototype.filter.call(document.querySelectorAll(".jobrun-live"), function (el) {
+      return el.getAttribute("data-finished") !== "1";
+    });
+  }
+
+  function render(el, state) {
+    el.querySelector("progress").value = state.percent;
+    var status = el.querySelector(".jobrun-status");
+    status.textContent = state.status;
+    status.className = "jobrun-status jobrun-" + state.status;
+    el.querySelector(".jobrun-stage").textContent = state.text;
+    el.setAttribute("data-finished", state.finished ? "1" : "0");
+  }
+
+  function poll() {
+    var bars = unfinishedBars();
+    if (!bars.length) { return; }
+    var ids = bars.map(function (el) { return el.getAttribute("data-run"); });
+    fetch(ENDPOINT + "?ids=" + encodeURIComponent(ids.join(",")), {credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.json() : {runs: {}}; })
+      .then(function (data) {
+        bars.forEach(function (el) {
+          var state = data.runs[el.getAttribute("data-run")];
+          if (state) { render(el, state); }
+        });
+      })
+      .catch(function () { /* the next tick tries again */ })
+      .finally(function () { window.setTimeout(poll, PERIOD_MS); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { window.setTimeout(poll, PERIOD_MS); });
+})();

@@ -1,0 +1,118 @@
+"""Documents in the admin: status, pages, the live progress of the current run, and uploads.
+
+Uploading here goes through jobs.pipelines.document_upload, exactly like the web UI and the API,
+so it starts extraction.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from jobs.live import progress_bar
+from jobs.pipelines import document_upload
+from jobs.selectors import current_run, runs_for_subject
+from studyapp.documents.extraction import is_pdf_bytes
+from studyapp.documents.models import Document, DocumentPage
+
+
+class DocumentUploadForm(forms.ModelForm):
+    upload = forms.FileField(label="PDF file", help_text="Checked by its bytes, not its name.")
+    password = forms.CharField(
+        required=False, widget=forms.PasswordInput, help_text="Only for password-protected PDFs. Kept until extraction."
+    )
+
+    class Meta:
+        model = Document
+        fields = ("owner", "title")
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        if upload.size > settings.UPLOAD_MAX_BYTES:
+            raise forms.ValidationError(
+                f"This file is {upload.size / 2**20:.1f} MB; the limit is {settings.UPLOAD_MAX_BYTES / 2**20:.1f} MB."
+            )
+        head = upload.read(1024)
+        upload.seek(0)
+        if not is_pdf_bytes(head):
+            raise forms.ValidationError("This file is not a PDF.")
+        return upload
+
+
+class DocumentPageInline(admin.TabularInline):
+    model = DocumentPage
+    fields = ("index", "label", "source", "note", "text_preview")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="text")
+    def text_preview(self, page: DocumentPage) -> str:
+        return (page.text[:300] + "…") if len(page.text) > 300 else page.text
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner", "status", "page_count", "current_job", "error_short", "created_at")
+    list_filter = ("status",)
+    search_fields = ("title", "owner__username", "sha256")
+    list_select_related = ("owner",)
+    readonly_fields = ("owner", "file", "sha256", "size", "page_count", "status", "error", "current_job", "jobs_link",
+                       "created_at", "updated_at")
+    inlines = [DocumentPageInline]
+
+    class Media:
+        js = ("jobs/live_progress.js",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = DocumentUploadForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("owner", "title", "upload", "password")
+        return ("title", *self.readonly_fields)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        upload = form.cleaned_data["upload"]
+        document, _run = document_upload(
+            owner=form.cleaned_data["owner"], upload=upload, filename=upload.name,
+            title=form.cleaned_data.get("title") or "", password=form.cleaned_data.get("password") or "",
+        )
+        # The admin continues with `obj` (messages, redirect): make it the stored document.
+        obj.pk = document.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    @admin.display(description="current job")
+    def current_job(self, document: Document) -> str:
+        return progress_bar(current_run(document))
+
+    @admin.display(description="jobs")
+    def jobs_link(self, document: Document) -> str:
+        count = runs_for_subject(document).count()
+        url = reverse("admin:jobs_jobrun_changelist")
+        return format_html('<a href="{}?q=&subject_id={}">{} run(s)</a>', url, document.pk, count)
+
+    @admin.display(description="error")
+    def error_short(self, document: Document) -> str:
+        return (document.error[:80] + "…") if len(document.error) > 80 else document.error

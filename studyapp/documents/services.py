@@ -1,0 +1,154 @@
+"""Writes for documents: upload, extraction (with per-page checkpoints), failure.
+
+No imports of jobs/ or rq: the job layer calls these and passes a progress callback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+
+from studyapp.core.errors import PermanentError
+from studyapp.core.progress import ProgressCallback, no_progress
+from studyapp.documents.errors import NoReadableText, NotAPdf
+from studyapp.documents.extraction import ExtractedPage, ExtractionOptions, extract_pages, is_pdf_bytes, open_pdf, page_count
+from studyapp.documents.models import Document, DocumentPage
+
+
+class FileTooLarge(PermanentError):
+    """The upload is over the size cap."""
+
+
+def document_create(*, owner, upload: IO[bytes], filename: str, title: str = "", password: str = "") -> tuple[Document, bool]:
+    """Store an uploaded PDF for `owner`. Returns (document, created).
+
+    The same bytes uploaded again by the same owner give the existing document. If that one failed
+    and a password comes with the new upload, it is queued again with the password.
+
+    Raises:
+        NotAPdf: the bytes are not a PDF, whatever the file is called.
+        FileTooLarge: over settings.UPLOAD_MAX_BYTES.
+    """
+    size = _size_of(upload)
+    if size > settings.UPLOAD_MAX_BYTES:
+        raise FileTooLarge(f"This file is {_mb(size)}; the limit is {_mb(settings.UPLOAD_MAX_BYTES)}.")
+    upload.seek(0)
+    if not is_pdf_bytes(upload.read(1024)):
+        raise NotAPdf("This file is not a PDF.")
+    digest = _sha256(upload)
+    existing = Document.objects.filter(owner=owner, sha256=digest).first()
+    if existing:
+        return _reuse(existing, password), False
+    document = Document(
+        owner=owner, title=(title or Path(filename).stem or "Untitled")[:255], sha256=digest, size=size,
+        pending_password=password,
+    )
+    upload.seek(0)
+    document.file.save(_storage_name(filename, digest), File(upload), save=False)
+    try:
+        with transaction.atomic():
+            document.save()
+    except IntegrityError:
+        # The same file arrived twice at once; the other request stored it first.
+        document.file.delete(save=False)
+        return Document.objects.get(owner=owner, sha256=digest), False
+    return document, True
+
+
+def _reuse(document: Document, password: str) -> Document:
+    if password and document.status == Document.Status.FAILED:
+        document.pending_password = password
+        document.status = Document.Status.QUEUED
+        document.error = ""
+        document.save(update_fields=["pending_password", "status", "error", "updated_at"])
+    return document
+
+
+def _size_of(upload: IO[bytes]) -> int:
+    size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, 2)
+        size = upload.tell()
+    return int(size)
+
+
+def _sha256(upload: IO[bytes]) -> str:
+    upload.seek(0)
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: upload.read(1024 * 1024), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _storage_name(filename: str, digest: str) -> str:
+    # The stored name never depends on what the user called the file beyond a safe stem.
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(filename).stem)[:60] or "document"
+    return f"{stem}-{digest[:12]}.pdf"
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def document_extract(*, document: Document, options: ExtractionOptions, progress: ProgressCallback = no_progress) -> dict:
+    """Extract the document's pages into DocumentPage rows; resumes after the pages already stored.
+
+    Each page is committed as it is extracted (a checkpoint), so a retried or recovered run skips
+    them and never stores a page twice. Raises the domain errors of studyapp.documents.errors.
+    """
+    Document.objects.filter(pk=document.pk).update(status=Document.Status.PROCESSING, error="")
+    data = _read_file(document)
+    total = page_count(open_pdf(data, password=document.pending_password))
+    Document.objects.filter(pk=document.pk).update(page_count=total)
+    done = set(document.pages.values_list("index", flat=True))
+    for page in extract_pages(data, password=document.pending_password, skip=done, progress=progress, options=options):
+        _store_page(document, page)
+    progress("saving", done=total, total=total)
+    summary = document_summary(document)
+    if summary["pages"] and summary["empty_pages"] == summary["pages"]:
+        raise NoReadableText("This PDF has no readable text: no page has a text layer or text that OCR could read.")
+    Document.objects.filter(pk=document.pk).update(status=Document.Status.READY, error="", pending_password="")
+    return summary
+
+
+def _read_file(document: Document) -> bytes:
+    # Through storage, never a local path: workers may run on other machines.
+    with document.file.open("rb") as fh:
+        return fh.read()
+
+
+def _store_page(document: Document, page: ExtractedPage) -> None:
+    DocumentPage.objects.bulk_create(
+        [DocumentPage(document=document, index=page.index, label=page.label[:32], text=page.text,
+                      source=page.source, note=page.note[:255])],
+        ignore_conflicts=True,
+    )
+
+
+def document_summary(document: Document) -> dict:
+    pages = list(document.pages.values_list("source", "text"))
+    return {
+        "pages": len(pages),
+        "ocr_pages": sum(1 for source, _ in pages if source == DocumentPage.Source.OCR),
+        "empty_pages": sum(1 for source, _ in pages if source == DocumentPage.Source.EMPTY),
+        "chars": sum(len(text) for _, text in pages),
+    }
+
+
+def document_mark_failed(*, document_id: int, error: str) -> None:
+    """The document's processing ended without success: say why, and forget any password."""
+    Document.objects.filter(pk=document_id).update(status=Document.Status.FAILED, error=error, pending_password="")
+
+
+def document_requeue(*, document_id: int) -> None:
+    """The document's extraction was put back on the queue (an operator or the student retried it)."""
+    Document.objects.filter(pk=document_id).update(status=Document.Status.QUEUED, error="")
+
+
+def documents_for_owner(*, owner):
+    return Document.objects.filter(owner=owner)

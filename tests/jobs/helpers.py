@@ -1,0 +1,38 @@
+"""Running jobs in-process in tests, as netbox does: SimpleWorker in burst mode on real Redis."""
+
+from __future__ import annotations
+
+from rq.job import Job
+
+from jobs.connection import get_queue, get_redis
+from jobs.policies import all_queue_names
+from jobs.worker import SimpleWorker
+
+
+def drain() -> SimpleWorker:
+    """Run every queued job (and the jobs they unblock) in this process, then return."""
+    worker = SimpleWorker([get_queue(name) for name in all_queue_names()], connection=get_redis())
+    worker.work(burst=True)
+    return worker
+
+
+def release_scheduled() -> int:
+    """Move every scheduled job (retries, rate-limit waits) back onto its queue now."""
+    moved = 0
+    for name in all_queue_names():
+        queue = get_queue(name)
+        registry = queue.scheduled_job_registry
+        for job_id in registry.get_job_ids():
+            job = Job.fetch(job_id, connection=get_redis())
+            registry.remove(job)
+            queue.enqueue_job(job)
+            moved += 1
+    return moved
+
+
+def drain_with_retries(rounds: int = 10) -> None:
+    """Drain, releasing scheduled retries between rounds, until nothing is left."""
+    for _ in range(rounds):
+        drain()
+        if not release_scheduled():
+            return
