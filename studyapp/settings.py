@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "studyapp.core",
     "studyapp.accounts",
     "studyapp.documents",
+    "studyapp.cli",
     "jobs",
 ]
 
@@ -125,9 +126,10 @@ RQ_SHOW_ADMIN_LINK = True
 
 # How often a worker looks for runs whose worker died (seconds). RQ's own default is 600.
 JOBS_RECOVERY_INTERVAL_S = env_int("JOBS_RECOVERY_INTERVAL_S", 20, minimum=1)
-# How often a running job refreshes its liveness in Redis; a dead worker is noticed after about
-# this plus 60 s (RQ adds 60 s of grace to every heartbeat).
+# How often a worker refreshes a running job's liveness in Redis, and how long past that a silent
+# job counts as abandoned. Recovery notices a dead worker within interval + grace + recovery interval.
 JOBS_HEARTBEAT_INTERVAL_S = env_int("JOBS_HEARTBEAT_INTERVAL_S", 10, minimum=1)
+JOBS_HEARTBEAT_GRACE_S = env_int("JOBS_HEARTBEAT_GRACE_S", 30, minimum=2)
 # The JobRun row mirrors job.meta at every stage change and at most this often otherwise.
 JOBS_DB_PROGRESS_INTERVAL_S = env_float("JOBS_DB_PROGRESS_INTERVAL_S", 1.0, minimum=0.0)
 

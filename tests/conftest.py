@@ -107,6 +107,25 @@ def bob(django_user_model):
     return django_user_model.objects.create_user("bob", password="bob-password-1")
 
 
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return children
+
+
+def kill_worker_and_horse(pid: int) -> None:
+    """kill -9 a worker and its work-horse together (RQ puts the horse in its own process group)."""
+    for victim in [pid, *child_pids(pid)]:
+        try:
+            os.kill(victim, 9)
+        except ProcessLookupError:
+            pass
+
+
 def pdf_path(name: str) -> Path:
     return PDFS / name
 
@@ -149,5 +168,7 @@ def start_worker(worker_env, tmp_path):
     yield start
     for proc in processes:
         if proc.poll() is None:
-            os.killpg(proc.pid, 9)
+            kill_worker_and_horse(proc.pid)
             proc.wait(10)
+        # Shown by pytest only when the test failed.
+        print(f"--- {proc.log_path} ---\n" + Path(proc.log_path).read_text(errors="replace")[-6000:])
