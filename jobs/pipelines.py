@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from typing import IO
 
+from django.conf import settings
 from django.db import transaction
 
 from jobs.models import JobRun
 from jobs.selectors import latest_run
 from jobs.submit import submit
 from studyapp.documents.models import Document
+from studyapp.ai.providers import default_model
 from studyapp.documents.services import document_create
+from studyapp.graphs.explanations import explanation_find
+from studyapp.graphs.models import Concept, ConceptGraph, Explanation
 
 
 def document_upload(*, owner, upload: IO[bytes], filename: str, title: str = "", password: str = "") -> tuple[Document, JobRun | None]:
@@ -22,5 +26,24 @@ def document_upload(*, owner, upload: IO[bytes], filename: str, title: str = "",
     with transaction.atomic():
         document, created = document_create(owner=owner, upload=upload, filename=filename, title=title, password=password)
         if created or document.status == Document.Status.QUEUED:
-            return document, submit("extract_document", document, owner)
+            extraction = submit("extract_document", document, owner)
+            if settings.PIPELINE_AUTO_GRAPH:
+                graph_submit(document=document, owner=owner, upstream=extraction)
+            return document, extraction
         return document, latest_run(document, kind="extract_document")
+
+
+def graph_submit(*, document: Document, owner, provider: str | None = None, model: str | None = None,
+                 upstream: JobRun | None = None) -> JobRun:
+    """Ask for the document's concept graph (after `upstream`, usually its extraction)."""
+    provider = provider or settings.AI_PROVIDER
+    payload = {"provider": provider, "model": model or default_model(provider)}
+    return submit("generate_graph", document, owner, payload, upstream=upstream)
+
+
+def explanation_request(*, graph: ConceptGraph, source: Concept, target: Concept, owner) -> Explanation | JobRun:
+    """The stored explanation of the pair, or the run that is (or will be) writing it."""
+    stored = explanation_find(graph=graph, source=source, target=target)
+    if stored is not None:
+        return stored
+    return submit("explain_connection", graph, owner, {"source_id": source.pk, "target_id": target.pk})

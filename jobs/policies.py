@@ -29,6 +29,19 @@ class ExtractPayload(Payload):
     """extract_document takes no options: the document (the run's subject) says everything."""
 
 
+class GraphPayload(Payload):
+    """Which provider and model build the graph; submit() fills in the configured defaults, so the
+    idempotency key always names them (the graph of document D with provider P and model M)."""
+
+    provider: Literal["local", "openai"]
+    model: str
+
+
+class ExplainPayload(Payload):
+    source_id: int
+    target_id: int
+
+
 class NoopPayload(Payload):
     """A job that does nothing: measures queue overhead and checks that workers answer."""
 
@@ -90,6 +103,32 @@ POLICIES: dict[str, JobPolicy] = {
             payload=ExtractPayload,
             time_budget_s=1700,
             page_cap=2000,
+        ),
+        JobPolicy(
+            kind="generate_graph",
+            group="ai",
+            tier="default",
+            timeout_s=3600,
+            max_attempts=5,
+            backoff_base_s=30,
+            backoff_cap_s=600,
+            jitter=0.5,
+            result_ttl_s=DAY,
+            failure_ttl_s=7 * DAY,
+            payload=GraphPayload,
+        ),
+        JobPolicy(
+            kind="explain_connection",
+            group="ai",
+            tier="high",  # interactive: a student is waiting for it
+            timeout_s=300,
+            max_attempts=3,
+            backoff_base_s=5,
+            backoff_cap_s=60,
+            jitter=0.5,
+            result_ttl_s=DAY,
+            failure_ttl_s=7 * DAY,
+            payload=ExplainPayload,
         ),
         JobPolicy(
             kind="noop",

@@ -182,4 +182,6 @@ def _end(run: JobRun, job, status: str, message: str) -> None:
 
 
 def _label(kind: str) -> str:
-    return {"extract_document": "extraction"}.get(kind, kind.replace("_", " "))
+    labels = {"extract_document": "extraction", "generate_graph": "graph generation",
+              "explain_connection": "explanation"}
+    return labels.get(kind, kind.replace("_", " "))

@@ -12,10 +12,15 @@ from django.conf import settings
 
 from jobs.models import JobRun
 from jobs.policies import policy_for
+from jobs.ratelimit import ProviderLimiter
+from studyapp.ai.providers import get_provider
+from studyapp.ai.schemas import Usage
 from studyapp.core.progress import ProgressCallback
 from studyapp.documents import services as documents
 from studyapp.documents.extraction import ExtractionOptions
 from studyapp.documents.models import Document
+from studyapp.graphs import explanations, services as graphs
+from studyapp.graphs.models import Concept, ConceptGraph
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,50 @@ def extract_document_retried(run: JobRun) -> None:
     documents.document_requeue(document_id=run.subject_id)
 
 
+def generate_graph(run: JobRun, progress: ProgressCallback) -> dict:
+    graph = _graph_of(run)
+    ConceptGraph.objects.filter(pk=graph.pk, status=ConceptGraph.Status.FAILED).update(
+        status=ConceptGraph.Status.BUILDING, error="")
+    stats = graphs.graph_build(graph=graph, provider=_provider(run), progress=progress)
+    record_usage(run, Usage(prompt_tokens=stats["prompt_tokens"], completion_tokens=stats["completion_tokens"]))
+    return {"graph_id": graph.pk, **stats}
+
+
+def generate_graph_failed(run: JobRun, message: str) -> None:
+    graphs.graph_mark_failed(graph_id=_graph_of(run).pk, error=message)
+
+
+def generate_graph_retried(run: JobRun) -> None:
+    ConceptGraph.objects.filter(pk=_graph_of(run).pk, status=ConceptGraph.Status.FAILED).update(
+        status=ConceptGraph.Status.BUILDING, error="")
+
+
+def _graph_of(run: JobRun) -> ConceptGraph:
+    document = Document.objects.get(pk=run.subject_id)
+    return graphs.graph_get_or_create(document=document, provider=run.payload["provider"], model=run.payload["model"])
+
+
+def _provider(run: JobRun):
+    name, model = run.payload["provider"], run.payload["model"]
+    return get_provider(name, model, limiter=ProviderLimiter(name, model))
+
+
+def explain_connection(run: JobRun, progress: ProgressCallback) -> dict:
+    graph = ConceptGraph.objects.select_related("document").get(pk=run.subject_id)
+    source = Concept.objects.get(pk=run.payload["source_id"], graph=graph)
+    target = Concept.objects.get(pk=run.payload["target_id"], graph=graph)
+    provider = get_provider(graph.provider, graph.model, limiter=ProviderLimiter(graph.provider, graph.model))
+    explanation, usage = explanations.explanation_create(
+        graph=graph, source=source, target=target, provider=provider, progress=progress)
+    record_usage(run, usage)
+    return {"explanation_id": explanation.pk}
+
+
+def record_usage(run: JobRun, usage: Usage) -> None:
+    """Token usage of the run's provider calls (cached answers cost nothing)."""
+    JobRun.objects.filter(pk=run.pk).update(usage=usage.model_dump())
+
+
 def noop(run: JobRun, progress: ProgressCallback) -> None:
     return None
 
@@ -59,5 +108,7 @@ TASKS: dict[str, Task] = {
     "extract_document": Task(
         run=extract_document, on_failure=extract_document_failed, on_retry=extract_document_retried
     ),
+    "generate_graph": Task(run=generate_graph, on_failure=generate_graph_failed, on_retry=generate_graph_retried),
+    "explain_connection": Task(run=explain_connection, on_failure=nothing_to_undo, on_retry=nothing_to_undo),
     "noop": Task(run=noop, on_failure=nothing_to_undo, on_retry=nothing_to_undo),
 }

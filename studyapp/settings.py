@@ -7,6 +7,8 @@ DEBUG=0, ALLOWED_HOSTS and the AI settings (see docker/.env.example).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +40,8 @@ INSTALLED_APPS = [
     "studyapp.accounts",
     "studyapp.documents",
     "studyapp.cli",
+    "studyapp.ai",
+    "studyapp.graphs",
     "jobs",
 ]
 
@@ -83,7 +87,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file (worker processes in tests must share it), one per test process: two test runs on
+    # one machine never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"studyapp-test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -139,6 +145,23 @@ OCR_LANGUAGES = env_str("OCR_LANGUAGES", "eng+deu")
 
 # --- AI ----------------------------------------------------------------------------------------
 AI_PROVIDER = env_choice("AI_PROVIDER", "local", choices=("local", "openai"))
+OPENAI_BASE_URL = env_url("OPENAI_BASE_URL", "https://api.openai.com/v1", schemes=("http", "https"))
+OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4o-mini")
+OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
+# One request may take this long; the SDK itself does not retry (max_retries=0): the job layer
+# retries with backoff, so the two never multiply.
+OPENAI_TIMEOUT_S = env_float("OPENAI_TIMEOUT_S", 60.0, minimum=1.0)
+OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 0, minimum=0)
+# Provider calls for independent chunks of one graph run in parallel, up to this many at once.
+AI_CONCURRENCY = env_int("AI_CONCURRENCY", 4, minimum=1)
+# Shared by all workers (Redis): requests and tokens per minute for the configured provider.
+AI_REQUESTS_PER_MINUTE = env_int("AI_REQUESTS_PER_MINUTE", 500, minimum=1)
+AI_TOKENS_PER_MINUTE = env_int("AI_TOKENS_PER_MINUTE", 200_000, minimum=1)
+# An upload runs extraction, then the concept graph (an RQ dependency chain).
+PIPELINE_AUTO_GRAPH = env_bool("PIPELINE_AUTO_GRAPH", True)
+# A readable graph: at most this many concepts, the most important ones.
+GRAPH_MAX_CONCEPTS = env_int("GRAPH_MAX_CONCEPTS", 60, minimum=5)
+GRAPH_CONCEPTS_PER_CHUNK = env_int("GRAPH_CONCEPTS_PER_CHUNK", 15, minimum=1)
 
 # --- Demo --------------------------------------------------------------------------------------
 DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")

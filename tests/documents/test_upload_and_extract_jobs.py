@@ -98,6 +98,7 @@ def test_uploading_again_with_the_password_reprocesses_the_same_document(alice):
     assert again.pk == first.pk and again.status == "ready"
     assert Document.objects.count() == 1
     assert JobRun.objects.filter(kind="extract_document").count() == 2
+    assert run.status == "succeeded"
 
 
 def test_the_same_file_twice_gives_one_document_and_one_run(alice):
@@ -108,7 +109,9 @@ def test_the_same_file_twice_gives_one_document_and_one_run(alice):
     drain()
     third, run3 = upload(alice, "pdflatex-4-pages.pdf")
     assert (third.pk, run3.pk) == (first.pk, run1.pk)
-    assert Document.objects.count() == 1 and JobRun.objects.count() == 1
+    assert Document.objects.count() == 1
+    assert JobRun.objects.filter(kind="extract_document").count() == 1
+    assert JobRun.objects.filter(kind="generate_graph").count() == 1
 
 
 def test_the_same_file_by_two_owners_gives_two_documents(alice, bob):

@@ -83,8 +83,13 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(outcome))
         else:
             self.stdout.write(_human(outcome))
-        if outcome["status"] != Document.Status.READY:
+        if not _succeeded(outcome):
             sys.exit(1)
+
+
+def _succeeded(outcome: dict) -> bool:
+    """The document is ready and every run of its pipeline succeeded."""
+    return outcome["status"] == Document.Status.READY and all(j["status"] == "succeeded" for j in outcome["jobs"])
 
 
 def _needs_worker(runs: list[JobRun]) -> bool:
@@ -127,7 +132,9 @@ def _rejected_outcome(message: str) -> dict:
 
 
 def _human(outcome: dict) -> str:
-    if outcome["status"] == Document.Status.READY:
-        return (f"document {outcome['document_id']}: ready, {outcome['pages']} pages "
-                f"({outcome['ocr_pages']} OCR, {outcome['empty_pages']} empty), {outcome['chars']} characters")
-    return f"document {outcome['document_id']}: failed: {outcome['error']}"
+    if outcome["status"] != Document.Status.READY:
+        return f"document {outcome['document_id']}: failed: {outcome['error']}"
+    lines = [f"document {outcome['document_id']}: ready, {outcome['pages']} pages "
+             f"({outcome['ocr_pages']} OCR, {outcome['empty_pages']} empty), {outcome['chars']} characters"]
+    lines += [f"  {job['kind']}: {job['status']}" + (f" ({job['error']})" if job["error"] else "") for job in outcome["jobs"]]
+    return "\n".join(lines)

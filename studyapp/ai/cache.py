@@ -1,0 +1,70 @@
+"""Every provider call goes through here: cache lookup, shared rate limit, call, store.
+
+A re-run over unchanged input is answered from the cache with zero provider calls and zero tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Callable, TypeVar
+
+from django.db import IntegrityError, transaction
+from pydantic import BaseModel
+
+from studyapp.ai.models import ProviderResponse
+from studyapp.ai.providers.base import Limiter, Provider, ProviderCall, no_limit
+from studyapp.ai.schemas import (
+    ChunkConcepts, ChunkInput, ConceptDescription, ConceptInput, ExplainInput, ExplanationOut, Usage,
+)
+from studyapp.ai.text import estimate_tokens
+
+Out = TypeVar("Out", bound=BaseModel)
+
+
+def cache_key(provider: str, model: str, operation: str, request: BaseModel) -> str:
+    body = json.dumps({"provider": provider, "model": model, "operation": operation,
+                       "input": request.model_dump(mode="json")}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class CachedProvider:
+    """Wraps a provider with the response cache and the shared rate limiter."""
+
+    def __init__(self, inner: Provider, *, limiter: Limiter = no_limit):
+        self.inner = inner
+        self.limiter = limiter
+        self.name = inner.name
+        self.model = inner.model
+
+    def extract_concepts(self, chunk: ChunkInput) -> ProviderCall[ChunkConcepts]:
+        return self._call("extract_concepts", chunk, ChunkConcepts, self.inner.extract_concepts)
+
+    def describe_concept(self, concept: ConceptInput) -> ProviderCall[ConceptDescription]:
+        return self._call("describe_concept", concept, ConceptDescription, self.inner.describe_concept)
+
+    def explain_connection(self, request: ExplainInput) -> ProviderCall[ExplanationOut]:
+        return self._call("explain_connection", request, ExplanationOut, self.inner.explain_connection)
+
+    def _call(self, operation: str, request: BaseModel, output_type: type[Out],
+              call: Callable[[BaseModel], ProviderCall[Out]]) -> ProviderCall[Out]:
+        key = cache_key(self.name, self.model, operation, request)
+        hit = ProviderResponse.objects.filter(key=key).first()
+        if hit is not None:
+            return ProviderCall(output_type.model_validate(hit.output), Usage(), cached=True)
+        self.limiter(estimate_tokens(request.model_dump_json()))
+        result = call(request)
+        _store(key, self.name, self.model, operation, result)
+        return result
+
+
+def _store(key: str, provider: str, model: str, operation: str, result: ProviderCall) -> None:
+    try:
+        with transaction.atomic():
+            ProviderResponse.objects.create(
+                key=key, provider=provider, model=model, operation=operation,
+                output=result.output.model_dump(mode="json"),
+                prompt_tokens=result.usage.prompt_tokens, completion_tokens=result.usage.completion_tokens,
+            )
+    except IntegrityError:
+        pass  # another worker cached the same answer first

@@ -1,0 +1,160 @@
+"""Merging per-chunk answers into one graph.
+
+Conservative on purpose: names merge when they normalise to the same key (case, punctuation,
+plural/singular), when one is the other's abbreviation in parentheses, or when they are near
+duplicates by string similarity. A name joins a group only if it is close to the group's first
+(most important) name, never because it resembles another member: no transitive chains such as
+"cell" -> "cells" -> "cell wall".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from studyapp.ai.schemas import ChunkConcepts, RelationType
+
+SIMILARITY = 92  # rapidfuzz ratio (0-100) above which two names are the same concept
+_ABBREVIATION = re.compile(r"^(?P<long>[^()]{3,}?)\s*\((?P<short>[^()]{2,12})\)$")
+_NON_WORD = re.compile(r"[^\w\s-]+")
+
+
+def concept_key(name: str) -> str:
+    """Normalised name: NFKC, lower case, no punctuation, singular last word."""
+    text = unicodedata.normalize("NFKC", name).lower()
+    text = _NON_WORD.sub(" ", text).replace("-", " ")
+    words = text.split()
+    if words:
+        words[-1] = singular(words[-1])
+    return " ".join(words)
+
+
+def singular(word: str) -> str:
+    if len(word) <= 3 or word.endswith(("ss", "us", "is", "ous")):
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+def split_abbreviation(name: str) -> tuple[str, str | None]:
+    """'Deoxyribonucleic acid (DNA)' -> ('Deoxyribonucleic acid', 'DNA')."""
+    match = _ABBREVIATION.match(name.strip())
+    if not match:
+        return name.strip(), None
+    return match["long"].strip(), match["short"].strip()
+
+
+@dataclass
+class MergedConcept:
+    name: str
+    key: str
+    aliases: set[str] = field(default_factory=set)
+    description: str = ""
+    importance: float = 0.0
+    mentions: int = 0
+    pages: set[str] = field(default_factory=set)
+
+    def names(self) -> set[str]:
+        return {self.name, *self.aliases}
+
+
+@dataclass
+class MergedRelation:
+    source: str  # concept keys
+    target: str
+    type: RelationType
+    description: str
+    page: str
+    quote: str
+    weight: float = 1.0
+
+
+@dataclass
+class MergedGraph:
+    concepts: dict[str, MergedConcept]
+    relations: list[MergedRelation]
+
+
+def merge_chunks(results: list[ChunkConcepts], *, max_concepts: int = 60) -> MergedGraph:
+    groups = _group_concepts(results)
+    alias_index = {concept_key(n): key for key, c in groups.items() for n in c.names()}
+    relations = _merge_relations(results, alias_index)
+    kept = _cap(groups, max_concepts)
+    relations = [r for r in relations if r.source in kept and r.target in kept]
+    return MergedGraph(concepts=kept, relations=relations)
+
+
+def _group_concepts(results: list[ChunkConcepts]) -> dict[str, MergedConcept]:
+    raw = [c for result in results for c in result.concepts]
+    # Most important first, so each group's first name (its representative) is the best one.
+    raw.sort(key=lambda c: -c.importance)
+    groups: dict[str, MergedConcept] = {}
+    for concept in raw:
+        name, abbreviation = split_abbreviation(concept.name)
+        names = [name, *(a for a in concept.aliases if a), *([abbreviation] if abbreviation else [])]
+        group = _find_group(groups, names)
+        if group is None:
+            group = groups.setdefault(concept_key(name), MergedConcept(name=name, key=concept_key(name)))
+        group.aliases.update(n for n in names if concept_key(n) != group.key)
+        group.importance = max(group.importance, concept.importance)
+        group.mentions += 1
+        group.pages.update(concept.pages)
+        if len(concept.description) > len(group.description):
+            group.description = concept.description
+    return groups
+
+
+def _find_group(groups: dict[str, MergedConcept], names: list[str]) -> MergedConcept | None:
+    keys = [concept_key(n) for n in names if concept_key(n)]
+    for key in keys:
+        if key in groups:
+            return groups[key]
+        for group in groups.values():
+            if key in {concept_key(a) for a in group.aliases}:
+                return group
+    for key in keys:
+        for group in groups.values():
+            if _near_duplicate(key, group.key):
+                return group
+    return None
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    if min(len(a), len(b)) < 6 or re.findall(r"\d+", a) != re.findall(r"\d+", b):
+        return False
+    return fuzz.ratio(a, b) >= SIMILARITY
+
+
+def _merge_relations(results: list[ChunkConcepts], alias_index: dict[str, str]) -> list[MergedRelation]:
+    merged: dict[tuple[str, str, str], MergedRelation] = {}
+    for result in results:
+        for rel in result.relations:
+            source = alias_index.get(concept_key(split_abbreviation(rel.source)[0]))
+            target = alias_index.get(concept_key(split_abbreviation(rel.target)[0]))
+            if not source or not target or source == target:
+                continue  # an end that is not a concept, or a self-loop
+            key = (source, target, rel.type.value)
+            if key in merged:
+                merged[key].weight += 1
+                continue
+            merged[key] = MergedRelation(source, target, rel.type, rel.description, rel.page, rel.quote)
+    return list(merged.values())
+
+
+def _cap(groups: dict[str, MergedConcept], max_concepts: int) -> dict[str, MergedConcept]:
+    """Keep the most important concepts (importance, then how often chunks named them)."""
+    ranked = sorted(groups.values(), key=lambda c: (-c.importance * (1 + 0.1 * min(c.mentions, 10)), c.key))
+    return {c.key: c for c in ranked[:max_concepts]}
+
+
+def pages_by_key(groups: dict[str, MergedConcept]) -> dict[str, set[str]]:
+    return defaultdict(set, {key: set(c.pages) for key, c in groups.items()})
