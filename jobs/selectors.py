@@ -30,3 +30,25 @@ def current_run(subject: models.Model) -> JobRun | None:
 
 def runs_for_owner(owner) -> QuerySet[JobRun]:
     return JobRun.objects.filter(owner=owner).order_by("-created_at")
+
+
+def usage_total(runs: QuerySet[JobRun]) -> dict[str, int]:
+    """Provider tokens summed over runs (the usage JSON of each run)."""
+    total = {"prompt_tokens": 0, "completion_tokens": 0}
+    for usage in runs.exclude(usage={}).values_list("usage", flat=True):
+        for key in total:
+            total[key] += int((usage or {}).get(key, 0))
+    return total
+
+
+def usage_for_owner(owner) -> dict[str, int]:
+    return usage_total(JobRun.objects.filter(owner=owner))
+
+
+def usage_for_document(document: models.Model) -> dict[str, int]:
+    """Tokens of the document's runs and of the runs on its graphs (explanations)."""
+    from studyapp.graphs.models import ConceptGraph
+
+    graph_runs = JobRun.objects.filter(subject_type=ContentType.objects.get_for_model(ConceptGraph),
+                                       subject_id__in=document.graphs.values_list("pk", flat=True))
+    return usage_total(runs_for_subject(document) | graph_runs)

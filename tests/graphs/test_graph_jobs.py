@@ -169,3 +169,21 @@ def test_the_token_budget_is_shared_too():
 def test_normalise_ignores_case_quotes_and_whitespace():
     """Quote checks survive line breaks and typographic quotes."""
     assert normalise("The  “cell”\n theory") == "the cell theory"
+
+
+def test_token_usage_is_summed_per_document_and_per_owner(alice, bob, provider):
+    """Graph and explanation tokens add up on the document and on its owner, not on others."""
+    from jobs.selectors import usage_for_document, usage_for_owner
+
+    document, _ = upload(alice, "multicolumn.pdf")
+    drain()
+    graph = current_graph(document)
+    relation = graph.relations.first()
+    explanation_request(graph=graph, source=relation.source, target=relation.target, owner=alice)
+    drain()
+    graph_tokens = graph_run(document).usage
+    per_document = usage_for_document(document)
+    assert per_document["prompt_tokens"] == graph_tokens["prompt_tokens"] + 30
+    assert per_document["completion_tokens"] == graph_tokens["completion_tokens"] + 10
+    assert usage_for_owner(alice) == per_document
+    assert usage_for_owner(bob) == {"prompt_tokens": 0, "completion_tokens": 0}
