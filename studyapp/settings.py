@@ -173,6 +173,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"rq.worker": {"level": env_str("RQ_LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "rq.worker": {"level": env_str("RQ_LOG_LEVEL", "INFO")},
+        # One INFO line per provider request is noise; failures are logged by our code.
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
+    },
 }
 AUTH_USER_MODEL = "accounts.User"
