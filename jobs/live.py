@@ -19,8 +19,12 @@ from jobs.progress import META_KEY
 
 
 def live_progress(run: JobRun) -> dict[str, Any]:
-    progress = dict(run.progress or {})
+    # Only a running run's last snapshot describes what it is doing now. Once it ended, waits for
+    # a retry or is queued again, the row's own stage ("done", "retrying in 8s", "queued (retry)")
+    # and percent are the truth, not the step it was at when the snapshot was taken.
+    progress: dict[str, Any] = {}
     if run.status == JobRun.Status.RUNNING:
+        progress = dict(run.progress or {})
         progress.update(_meta_progress(run))
     percent = 100.0 if run.status == JobRun.Status.SUCCEEDED else progress.get("percent") or run.percent or 0.0
     return {
@@ -56,7 +60,7 @@ def progress_bar(run: JobRun | None) -> str:
     return format_html(
         '<div class="jobrun-live" data-run="{}" data-finished="{}">'
         '<progress max="100" value="{}" style="width:10em"></progress> '
-        '<span class="jobrun-status jobrun-{}">{}</span> <span class="jobrun-stage">{}</span>'
+        '<span class="jobrun-status jobrun-{}">{}</span> · <span class="jobrun-stage">{}</span>'
         "</div>",
         state["id"], "1" if state["finished"] else "0", state["percent"], state["status"], state["status"],
         _stage_text(state),
@@ -65,7 +69,7 @@ def progress_bar(run: JobRun | None) -> str:
 
 def _stage_text(state: dict[str, Any]) -> str:
     text = state["stage"] or ""
-    if state.get("eta_s") and not state["finished"]:
+    if state.get("eta_s") and state["eta_s"] >= 1 and not state["finished"]:
         text += f" (about {int(state['eta_s'])} s left)"
     if state["status"] == JobRun.Status.FAILED and state["error"]:
         text = state["error"]

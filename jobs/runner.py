@@ -127,10 +127,17 @@ def _after_transient(run: JobRun, job, exc: BaseException) -> Any:
     log.warning("run %s attempt %s/%s failed: %s", run.pk, run.attempts, run.max_attempts, message,
                 exc_info=not isinstance(exc, (TransientError, JobTimeoutException)))
     if run.attempts >= run.max_attempts:
-        return _end(run, job, JobRun.Status.FAILED, message)
+        return _end(run, job, JobRun.Status.FAILED, message, for_student=_student_message(run, exc, message))
     retry_after = getattr(exc, "retry_after", None)
     delay = policy_for(run.kind).backoff_s(run.attempts, retry_after=retry_after)
     return _retry_later(run, job, delay, f"retrying in {delay}s", spent_attempt=True, error=message)
+
+
+def _student_message(run: JobRun, exc: BaseException, message: str) -> str:
+    """Expected failures say what happened; a bug's details (paths, types) stay on the run."""
+    if isinstance(exc, (TransientError, JobTimeoutException)):
+        return message
+    return f"Processing failed after {run.attempts} attempt(s) because of an internal error; it has been logged."
 
 
 def _describe(run: JobRun, exc: BaseException) -> str:
@@ -168,15 +175,18 @@ def _succeed(run: JobRun, job, result: Any) -> None:
     set_meta_stage(job, "done", percent=100.0)
 
 
-def _end(run: JobRun, job, status: str, message: str) -> None:
-    """Record a final failure or cancellation, tell the subject, and fail the RQ job."""
+def _end(run: JobRun, job, status: str, message: str, *, for_student: str | None = None) -> None:
+    """Record a final failure or cancellation, tell the subject, and fail the RQ job.
+
+    `message` stays on the run (operators see it); the subject gets `for_student` if given.
+    """
     now = timezone.now()
     JobRun.objects.filter(pk=run.pk).update(
         status=status, stage=status, error=message, message=message[:500], finished_at=now, updated_at=now,
         next_attempt_at=None,
     )
     run.refresh_from_db()
-    TASKS[run.kind].on_failure(run, message)
+    TASKS[run.kind].on_failure(run, for_student or message)
     set_meta_stage(job, status, message=message)
     raise RunFailed(message)
 

@@ -23,9 +23,12 @@ def latest_run(subject: models.Model, *, kind: str | None = None) -> JobRun | No
 
 
 def current_run(subject: models.Model) -> JobRun | None:
-    """The unfinished run of a subject if there is one, else its latest run."""
+    """What a subject is doing now: its running run, else its oldest unfinished one (the next in
+    its pipeline), else its latest run."""
     runs = runs_for_subject(subject)
-    return runs.filter(status__in=JobRun.UNFINISHED).first() or runs.first()
+    return (runs.filter(status=JobRun.Status.RUNNING).first()
+            or runs.filter(status__in=JobRun.UNFINISHED).order_by("created_at").first()
+            or runs.first())
 
 
 def runs_for_owner(owner) -> QuerySet[JobRun]:

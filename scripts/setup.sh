@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(redis-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu)
+# chromium and fonts-liberation: the browser tests (Playwright drives Debian's chromium).
+DEBIAN_PACKAGES=(redis-server tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu chromium fonts-liberation)
 PYTHON=${PYTHON:-python3}
 
 missing=()

@@ -9,7 +9,9 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.html import format_html
 
 from jobs.live import progress_bar
@@ -28,6 +30,11 @@ class DocumentUploadForm(forms.ModelForm):
     class Meta:
         model = Document
         fields = ("owner", "title")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].required = False
+        self.fields["title"].help_text = "Leave empty to use the file name."
 
     def clean_upload(self):
         upload = self.cleaned_data["upload"]
@@ -110,8 +117,11 @@ class DocumentAdmin(admin.ModelAdmin):
     @admin.display(description="jobs")
     def jobs_link(self, document: Document) -> str:
         count = runs_for_subject(document).count()
-        url = reverse("admin:jobs_jobrun_changelist")
-        return format_html('<a href="{}?q=&subject_id={}">{} run(s)</a>', url, document.pk, count)
+        # Both halves of the generic key: a run on another model with the same id is not this document's.
+        query = urlencode({"subject_type__id__exact": ContentType.objects.get_for_model(document).pk,
+                           "subject_id__exact": document.pk})
+        url = f"{reverse('admin:jobs_jobrun_changelist')}?{query}"
+        return format_html('<a href="{}">{} run(s)</a>', url, count)
 
     @admin.display(description="error")
     def error_short(self, document: Document) -> str:

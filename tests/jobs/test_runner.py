@@ -156,8 +156,9 @@ def test_it_waits_for_a_rate_limit_without_spending_an_attempt(alice, noop_polic
 
 
 def test_it_treats_an_unknown_error_as_transient_until_the_budget_is_spent(alice, noop_policy):
-    """A bug retries like a blip, then fails with a message naming the exception."""
-    noop_policy(lambda run, progress: {}["missing"], max_attempts=2)
+    """A bug retries like a blip, then fails: the run names the exception, the student is not shown it."""
+    told = []
+    noop_policy(lambda run, progress: {}["missing"], max_attempts=2, on_failure=lambda run, m: told.append(m))
     run = submit("noop", alice, alice)
     drain()
     release_scheduled()
@@ -165,6 +166,7 @@ def test_it_treats_an_unknown_error_as_transient_until_the_budget_is_spent(alice
     run.refresh_from_db()
     assert run.status == "failed" and run.attempts == 2
     assert run.error.startswith("unexpected error: KeyError")
+    assert told == ["Processing failed after 2 attempt(s) because of an internal error; it has been logged."]
 
 
 def test_it_runs_a_job_delivered_twice_only_once(alice, noop_policy):

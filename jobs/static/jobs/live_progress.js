@@ -19,14 +19,23 @@
     status.className = "jobrun-status jobrun-" + state.status;
     el.querySelector(".jobrun-stage").textContent = state.text;
     el.setAttribute("data-finished", state.finished ? "1" : "0");
+    // In the run list the attempts column sits in the same row: a run that started has spent one.
+    var row = el.closest("tr");
+    var attempts = row && row.querySelector("td.field-attempts_column");
+    if (attempts) { attempts.textContent = state.attempts + "/" + state.max_attempts; }
   }
 
   function poll() {
     var bars = unfinishedBars();
     if (!bars.length) { return; }
     var ids = bars.map(function (el) { return el.getAttribute("data-run"); });
+    var allowed = true;
     fetch(ENDPOINT + "?ids=" + encodeURIComponent(ids.join(",")), {credentials: "same-origin"})
-      .then(function (response) { return response.ok ? response.json() : {runs: {}}; })
+      .then(function (response) {
+        // Not allowed to see runs (or logged out): asking again every second will not change that.
+        if (response.status === 401 || response.status === 403) { allowed = false; }
+        return response.ok ? response.json() : {runs: {}};
+      })
       .then(function (data) {
         bars.forEach(function (el) {
           var state = data.runs[el.getAttribute("data-run")];
@@ -34,7 +43,7 @@
         });
       })
       .catch(function () { /* the next tick tries again */ })
-      .finally(function () { window.setTimeout(poll, PERIOD_MS); });
+      .finally(function () { if (allowed) { window.setTimeout(poll, PERIOD_MS); } });
   }
 
   document.addEventListener("DOMContentLoaded", function () { window.setTimeout(poll, PERIOD_MS); });
