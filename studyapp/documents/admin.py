@@ -16,9 +16,10 @@ from django.utils.html import format_html
 
 from jobs.live import progress_bar
 from jobs.pipelines import document_upload
-from jobs.selectors import current_run, runs_for_subject
+from jobs.selectors import current_run, runs_for_subject, usage_for_document
 from studyapp.documents.extraction import is_pdf_bytes
 from studyapp.documents.models import Document, DocumentPage
+from studyapp.graphs.services import current_graph
 
 
 class DocumentUploadForm(forms.ModelForm):
@@ -71,7 +72,7 @@ class DocumentAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("title", "owner__username", "sha256")
     list_select_related = ("owner",)
-    readonly_fields = ("owner", "file", "sha256", "size", "page_count", "status", "error", "current_job", "jobs_link",
+    readonly_fields = ("owner", "file", "sha256", "size", "page_count", "status", "error", "current_job", "jobs_link", "graph_link", "tokens",
                        "created_at", "updated_at")
     inlines = [DocumentPageInline]
 
@@ -122,6 +123,20 @@ class DocumentAdmin(admin.ModelAdmin):
                            "subject_id__exact": document.pk})
         url = f"{reverse('admin:jobs_jobrun_changelist')}?{query}"
         return format_html('<a href="{}">{} run(s)</a>', url, count)
+
+    @admin.display(description="concept graph")
+    def graph_link(self, document: Document) -> str:
+        graph = current_graph(document) or document.graphs.first()
+        if graph is None:
+            return "-"
+        url = reverse("admin:graphs_conceptgraph_change", args=[graph.pk])
+        return format_html('<a href="{}">{} ({}, {} concepts)</a>', url, graph.status, graph.model,
+                           graph.stats.get("concepts", 0))
+
+    @admin.display(description="provider tokens")
+    def tokens(self, document: Document) -> str:
+        usage = usage_for_document(document)
+        return f"{usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion"
 
     @admin.display(description="error")
     def error_short(self, document: Document) -> str:

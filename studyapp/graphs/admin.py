@@ -9,6 +9,13 @@ from django.utils.html import format_html
 from studyapp.graphs.models import Concept, ConceptGraph, Explanation, Relation
 
 
+class BuiltByJobs(admin.ModelAdmin):
+    """Graph rows are written by generate_graph and explain_connection runs, never by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
 class ConceptInline(admin.TabularInline):
     model = Concept
     fields = ("name", "aliases", "importance", "pages", "description")
@@ -34,7 +41,7 @@ class RelationInline(admin.TabularInline):
 
 
 @admin.register(ConceptGraph)
-class ConceptGraphAdmin(admin.ModelAdmin):
+class ConceptGraphAdmin(BuiltByJobs):
     list_display = ("document", "provider", "model", "status", "concept_count", "relation_count", "tokens",
                     "created_at", "finished_at")
     list_filter = ("status", "provider", "model")
@@ -42,9 +49,6 @@ class ConceptGraphAdmin(admin.ModelAdmin):
     readonly_fields = ("document", "provider", "model", "content_sha256", "status", "stats", "error", "created_at",
                        "finished_at")
     inlines = [ConceptInline, RelationInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # graphs are built by generate_graph runs
 
     @admin.display(description="concepts")
     def concept_count(self, graph: ConceptGraph) -> int:
@@ -60,14 +64,14 @@ class ConceptGraphAdmin(admin.ModelAdmin):
 
 
 @admin.register(Concept)
-class ConceptAdmin(admin.ModelAdmin):
+class ConceptAdmin(BuiltByJobs):
     list_display = ("name", "graph", "importance", "pages")
     search_fields = ("name", "key")
     readonly_fields = ("graph", "name", "key", "aliases", "description", "importance", "pages")
 
 
 @admin.register(Relation)
-class RelationAdmin(admin.ModelAdmin):
+class RelationAdmin(BuiltByJobs):
     list_display = ("source", "type", "target", "page", "quote_short", "graph_link")
     list_filter = ("type",)
     search_fields = ("source__name", "target__name", "quote")
@@ -84,6 +88,6 @@ class RelationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Explanation)
-class ExplanationAdmin(admin.ModelAdmin):
+class ExplanationAdmin(BuiltByJobs):
     list_display = ("source", "target", "graph", "provider", "model", "created_at")
     readonly_fields = ("graph", "source", "target", "text", "citations", "provider", "model", "created_at")
