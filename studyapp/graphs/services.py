@@ -8,6 +8,7 @@ recovered build skips the chunks it already has.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 from django.conf import settings
@@ -48,11 +49,12 @@ def graph_build(*, graph: ConceptGraph, provider: Provider, progress: ProgressCa
     chunks = make_chunks(pages)
     if not chunks:
         raise PermanentError("This document has no text to build a concept graph from.")
-    _extract_all(graph, chunks, provider, progress, concurrency or settings.AI_CONCURRENCY)
+    concurrency = concurrency or settings.AI_CONCURRENCY
+    _extract_all(graph, chunks, provider, progress, concurrency)
     progress("merging", done=0, total=1)
     merged = merge_chunks(_chunk_results(graph), max_concepts=settings.GRAPH_MAX_CONCEPTS)
     index = PageIndex(pages)
-    _describe(merged, index, provider, progress)
+    _describe(merged, index, provider, progress, concurrency)
     progress("validating")
     dropped = _validate(merged, index)
     progress("saving")
@@ -69,32 +71,50 @@ def _extract_all(graph: ConceptGraph, chunks: list[Chunk], provider: Provider, p
     todo = [c for c in chunks if stored.get(c.index) != c.content_hash]
     done, total = len(chunks) - len(todo), len(chunks)
     progress(f"extracting concepts {done}/{total}", done=done, total=total)
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="chunk") as pool:
-        pending = {pool.submit(_extract_chunk, graph.pk, chunk, provider) for chunk in todo}
+
+    def report(finished: int) -> None:
+        progress(f"extracting concepts {done + finished}/{total}", done=done + finished, total=total)
+
+    run_concurrently([lambda c=c: _extract_chunk(graph.pk, c, provider) for c in todo], concurrency, report)
+
+
+def run_concurrently(calls: list[Callable[[], None]], concurrency: int, report: Callable[[int], None]) -> None:
+    """Run independent provider calls on a bounded pool; progress is reported from this thread.
+
+    The first error (a rate limit, an outage, a rejected key) cancels what has not started and is
+    raised; calls already finished have stored their results.
+    """
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="provider") as pool:
+        pending = {pool.submit(_with_own_connection, call) for call in calls}
+        finished = 0
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in finished:
+            completed, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in completed:
                 if future.exception() is not None:
                     for other in pending:
                         other.cancel()
                     raise future.exception()
-                done += 1
-                progress(f"extracting concepts {done}/{total}", done=done, total=total)
+                finished += 1
+                report(finished)
+
+
+def _with_own_connection(call: Callable[[], None]) -> None:
+    try:
+        call()
+    finally:
+        connections.close_all()  # this thread's own database connections
 
 
 def _extract_chunk(graph_id: int, chunk: Chunk, provider: Provider) -> None:
     """Runs in a pool thread: ask the provider, store the checkpoint. Errors other than unusable
     output propagate and stop the build (rate limits, outages, a rejected key)."""
+    request = ChunkInput(segments=chunk.segments, max_concepts=settings.GRAPH_CONCEPTS_PER_CHUNK)
     try:
-        request = ChunkInput(segments=chunk.segments, max_concepts=settings.GRAPH_CONCEPTS_PER_CHUNK)
-        try:
-            call = provider.extract_concepts(request)
-        except ProviderBadOutput as exc:
-            _checkpoint(graph_id, chunk, GraphChunk.Status.FAILED, {}, Usage(), str(exc))
-            return
-        _checkpoint(graph_id, chunk, GraphChunk.Status.DONE, call.output.model_dump(mode="json"), call.usage, "")
-    finally:
-        connections.close_all()  # this thread's own connections
+        call = provider.extract_concepts(request)
+    except ProviderBadOutput as exc:
+        _checkpoint(graph_id, chunk, GraphChunk.Status.FAILED, {}, Usage(), str(exc))
+        return
+    _checkpoint(graph_id, chunk, GraphChunk.Status.DONE, call.output.model_dump(mode="json"), call.usage, "")
 
 
 def _checkpoint(graph_id: int, chunk: Chunk, status: str, result: dict, usage: Usage, error: str) -> None:
@@ -111,17 +131,21 @@ def _chunk_results(graph: ConceptGraph) -> list[ChunkConcepts]:
     return [ChunkConcepts.model_validate(row.result) for row in rows]
 
 
-def _describe(merged: MergedGraph, index: PageIndex, provider: Provider, progress: ProgressCallback) -> None:
+def _describe(merged: MergedGraph, index: PageIndex, provider: Provider, progress: ProgressCallback,
+              concurrency: int) -> None:
     """Concepts that came without a description get one from the passages that mention them."""
     missing = [c for c in merged.concepts.values() if not c.description.strip()]
-    for i, concept in enumerate(missing, start=1):
+
+    def describe(concept) -> None:
         evidence = index.mentions(concept.names(), limit=3)
         request = ConceptInput(name=concept.name, aliases=sorted(concept.aliases), evidence=evidence)
         try:
             concept.description = provider.describe_concept(request).output.description
         except ProviderBadOutput:
             concept.description = evidence[0].quote if evidence else ""
-        progress("merging", done=i, total=len(missing))
+
+    run_concurrently([lambda c=c: describe(c) for c in missing], concurrency,
+                     lambda finished: progress("merging", done=finished, total=len(missing)))
 
 
 def _validate(merged: MergedGraph, index: PageIndex) -> int:
