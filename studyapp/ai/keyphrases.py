@@ -201,11 +201,18 @@ def _get_tagger() -> _PerceptronTagger | None:
 # --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
+_THREAD = threading.local()
+
+
 def _stemmer(language: str):
+    """One stemmer per thread and language: snowball stemmers keep per-word state, so threads
+    sharing one (the graph builder extracts chunks on a pool) get wrong stems or an IndexError."""
     import snowballstemmer
 
-    return snowballstemmer.stemmer("german" if language == "de" else "english")
+    stemmers = _THREAD.__dict__.setdefault("stemmers", {})
+    if language not in stemmers:
+        stemmers[language] = snowballstemmer.stemmer("german" if language == "de" else "english")
+    return stemmers[language]
 
 
 def _stem_function(language: str):

@@ -9,6 +9,7 @@ duplicates by string similarity. A name joins a group only if it is close to the
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections import defaultdict
@@ -129,9 +130,18 @@ def _find_group(groups: dict[str, MergedConcept], names: list[str]) -> MergedCon
 
 
 def _near_duplicate(a: str, b: str) -> bool:
+    """Similar strings that differ only at the end (plural endings, a German -e/-en) or in spaces
+    and hyphens ("Hausdorff-Raum", "Hausdorffraum"). A change inside the word makes another
+    word: Homomorphismus is not Homöomorphismus, though the two are 93% alike."""
     if min(len(a), len(b)) < 6 or re.findall(r"\d+", a) != re.findall(r"\d+", b):
         return False
-    return fuzz.ratio(a, b) >= SIMILARITY
+    if fuzz.ratio(a, b) < SIMILARITY:
+        return False
+    squashed_a, squashed_b = re.sub(r"[\s-]", "", a), re.sub(r"[\s-]", "", b)
+    if squashed_a == squashed_b:
+        return True
+    shared = len(os.path.commonprefix([squashed_a, squashed_b]))
+    return max(len(squashed_a), len(squashed_b)) - shared <= 2
 
 
 def _merge_relations(results: list[ChunkConcepts], alias_index: dict[str, str]) -> list[MergedRelation]:

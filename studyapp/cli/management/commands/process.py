@@ -69,7 +69,7 @@ class Command(BaseCommand):
         burst_worker: subprocess.Popen | None = None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            runs = list(runs_for_subject(document).order_by("created_at"))
+            runs = _pipeline(document)
             bars.draw([render_bar(run.kind, live_progress(run)) for run in runs])
             if runs and all(run.is_finished for run in runs):
                 return
@@ -113,7 +113,6 @@ def _start_burst_worker() -> subprocess.Popen:
 def _outcome(document: Document) -> dict:
     document.refresh_from_db()
     summary = document_summary(document)
-    runs = runs_for_subject(document).order_by("created_at")
     return {
         "document_id": document.pk,
         "status": document.status,
@@ -122,8 +121,18 @@ def _outcome(document: Document) -> dict:
         "empty_pages": summary["empty_pages"],
         "chars": summary["chars"],
         "error": document.error or None,
-        "jobs": [{"kind": r.kind, "status": r.status, "attempts": r.attempts, "error": r.error or None} for r in runs],
+        "jobs": [{"kind": r.kind, "status": r.status, "attempts": r.attempts, "error": r.error or None}
+                 for r in _pipeline(document)],
     }
+
+
+def _pipeline(document: Document) -> list[JobRun]:
+    """The latest run of each kind, in pipeline order (a re-run replaces an earlier failure)."""
+    latest: dict[str, JobRun] = {}
+    for run in runs_for_subject(document).order_by("created_at"):
+        latest.pop(run.kind, None)
+        latest[run.kind] = run
+    return list(latest.values())
 
 
 def _rejected_outcome(message: str) -> dict:
