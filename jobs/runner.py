@@ -58,9 +58,15 @@ def close_inherited_connections() -> None:
 
 def run_job(run_id: str) -> Any:
     job = get_current_job()
-    run = JobRun.objects.select_related("upstream").filter(pk=run_id).first()
-    if run is None or run.is_finished:
-        log.info("run %s: nothing to do (%s)", run_id, run.status if run else "no such run")
+    try:
+        # A plain primary-key get: .first() would add an ORDER BY, which costs more than the
+        # query itself for a job that does little.
+        run = JobRun.objects.get(pk=run_id)
+    except JobRun.DoesNotExist:
+        log.info("run %s: nothing to do (no such run)", run_id)
+        return None
+    if run.is_finished:
+        log.info("run %s: nothing to do (%s)", run_id, run.status)
         return None
     if run.cancel_requested:
         return _end(run, job, JobRun.Status.CANCELLED, "cancelled by the user")
@@ -75,6 +81,8 @@ def run_job(run_id: str) -> Any:
 
 def _wait_for_upstream(run: JobRun, job) -> Any:
     """None when the run may start; otherwise what to return to RQ (a Retry, or a failure)."""
+    if run.upstream_id is None:
+        return None
     upstream = run.upstream
     if upstream is None or upstream.status == JobRun.Status.SUCCEEDED:
         return None
@@ -100,8 +108,9 @@ def _claim(run: JobRun, job) -> JobRun | None:
     if not claimed:
         log.info("run %s is being handled elsewhere or has ended; skipping", run.pk)
         return None
-    run.refresh_from_db()
-    set_meta_stage(job, "starting", attempt=run.attempts)
+    # The conditional update succeeded, so the row now holds exactly these values.
+    run.status, run.attempts, run.started_at = JobRun.Status.RUNNING, run.attempts + 1, run.started_at or now
+    run.worker_name, run.stage, run.next_attempt_at, run.updated_at = getattr(job, "worker_name", "") or "", "starting", None, now
     return run
 
 

@@ -57,28 +57,28 @@ def submit(
     policy = policy_for(kind)
     options = _validated(policy.payload, payload or {})
     key = idempotency_key(kind, subject, options)
-    with transaction.atomic():
+    # Insert first: the partial unique index on unfinished keys is what makes submit idempotent
+    # (also between two requests at the same moment), so the common case costs one INSERT.
+    try:
+        with transaction.atomic():
+            run = JobRun.objects.create(
+                kind=kind,
+                subject_type=ContentType.objects.get_for_model(subject),
+                subject_id=subject.pk,
+                owner=owner,
+                upstream=upstream,
+                payload=options,
+                idempotency_key=key,
+                queue=policy.queue_name(tier),
+                max_attempts=policy.max_attempts,
+                stage="queued",
+            )
+            transaction.on_commit(lambda: enqueue_run(run), robust=True)
+    except IntegrityError:
         existing = _unfinished(key)
-        if existing:
-            return existing
-        try:
-            with transaction.atomic():
-                run = JobRun.objects.create(
-                    kind=kind,
-                    subject_type=ContentType.objects.get_for_model(subject),
-                    subject_id=subject.pk,
-                    owner=owner,
-                    upstream=upstream,
-                    payload=options,
-                    idempotency_key=key,
-                    queue=policy.queue_name(tier),
-                    max_attempts=policy.max_attempts,
-                    stage="queued",
-                )
-        except IntegrityError:
-            # Another request submitted the same work at the same moment: theirs is ours.
-            return _unfinished(key)
-        transaction.on_commit(lambda: enqueue_run(run), robust=True)
+        if existing is None:
+            raise  # another constraint failed
+        return existing
     return run
 
 
