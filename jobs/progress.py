@@ -1,6 +1,7 @@
 """Progress: job.meta first (cheap, live), mirrored to the JobRun row now and then.
 
-The row is written at every stage change and at most every JOBS_DB_PROGRESS_INTERVAL_S otherwise.
+job.meta is written at every stage change and at most every META_INTERVAL_S otherwise; the row at
+every stage change and at most every JOBS_DB_PROGRESS_INTERVAL_S.
 "extracting page 41/352" and "extracting page 42/352" are the same stage (digits are ignored when
 comparing), so a 352-page document costs about one row write a second, not 352.
 Each row write also looks at the run's cancel flag, so a cancel takes effect at the next progress
@@ -22,6 +23,9 @@ from studyapp.core.errors import Cancelled
 
 _DIGITS = re.compile(r"\d+")
 META_KEY = "progress"
+# job.meta is rewritten at every stage change and otherwise at most this often: the admin polls
+# once a second, and each write is a Redis round trip inside the work.
+META_INTERVAL_S = 0.25
 
 
 def stage_key(stage: str) -> str:
@@ -38,6 +42,7 @@ class ProgressReporter:
         self.db_interval = settings.JOBS_DB_PROGRESS_INTERVAL_S
         self._last_key: str | None = None
         self._last_db_write = float("-inf")
+        self._last_meta_write = float("-inf")
         self._stage_started = clock()
         self._stage_first_done: int | None = None
 
@@ -48,7 +53,9 @@ class ProgressReporter:
         if stage_changed:
             self._last_key, self._stage_started, self._stage_first_done = key, now, done
         snapshot = self._snapshot(stage, done, total, message, now)
-        self._write_meta(snapshot)
+        if stage_changed or now - self._last_meta_write >= META_INTERVAL_S:
+            self._last_meta_write = now
+            self._write_meta(snapshot)
         if stage_changed or now - self._last_db_write >= self.db_interval:
             self._last_db_write = now
             self._write_row(snapshot)

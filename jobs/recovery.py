@@ -15,6 +15,7 @@ import logging
 import time
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -33,7 +34,12 @@ _ALIVE = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 def recover_lost_runs() -> list[str]:
     """Re-enqueue every lost run (upstream runs first). Returns the ids it re-enqueued or ended."""
     handled = []
-    candidates = JobRun.objects.filter(status__in=JobRun.UNFINISHED).select_related("subject_type").order_by("created_at")
+    # Running runs may have lost their worker at any moment; queued and waiting ones only matter
+    # once the enqueue grace is over. A healthy backlog is not looked at again every interval.
+    settled = Q(status__in=(JobRun.Status.QUEUED, JobRun.Status.WAITING),
+                updated_at__lt=timezone.now() - ENQUEUE_GRACE)
+    candidates = (JobRun.objects.filter(Q(status=JobRun.Status.RUNNING) | settled)
+                  .select_related("subject_type").order_by("created_at"))
     for run in candidates:
         reason = why_lost(run)
         if reason:

@@ -565,3 +565,13 @@ def test_it_reads_page_labels_and_counts_from_bytes_io():
     """page_count and page_labels work on a reader opened from an in-memory stream."""
     reader = open_pdf(io.BytesIO(make_pdfs.numbered_pdf(2)))
     assert page_count(reader) == 2 and page_labels(reader) == ["1", "2"]
+
+
+def test_the_fast_character_filter_drops_exactly_what_the_readable_rule_drops():
+    """clean_text's regex equals _keep_char (the specification) over every code point."""
+    import sys
+
+    from studyapp.documents.extraction import _DROPPED_CHARS, _keep_char
+
+    disagree = [cp for cp in range(sys.maxunicode + 1) if _keep_char(chr(cp)) == bool(_DROPPED_CHARS.fullmatch(chr(cp)))]
+    assert disagree == []
