@@ -72,6 +72,7 @@ def submit(
                 queue=policy.queue_name(tier),
                 max_attempts=policy.max_attempts,
                 stage="queued",
+                enqueued_at=timezone.now(),  # cleared again if Redis cannot take the job
             )
             transaction.on_commit(lambda: enqueue_run(run), robust=True)
     except IntegrityError:
@@ -118,8 +119,10 @@ def enqueue_run(run: JobRun) -> bool:
         queue.enqueue_call(run_job, depends_on=_upstream_dependency(run), **options)
     except RedisError as exc:
         log.warning("could not enqueue run %s (%s); the reconciler will retry", run.id, exc)
+        JobRun.objects.filter(pk=run.pk).update(enqueued_at=None)
         return False
-    JobRun.objects.filter(pk=run.pk).update(enqueued_at=timezone.now())
+    if run.enqueued_at is None:  # re-enqueued by recovery or a retry
+        JobRun.objects.filter(pk=run.pk).update(enqueued_at=timezone.now())
     return True
 
 
