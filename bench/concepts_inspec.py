@@ -87,10 +87,23 @@ def load_inspec(path: str) -> list[tuple[str, str, list[str]]]:
     return docs
 
 
-def _run_ours(text: str) -> list[str]:
-    from studyapp.ai.keyphrases import extract_keyphrases
+_provider = None
 
-    return [k.phrase for k in extract_keyphrases(text, top=TOP, language="en")]
+
+def _run_ours(text: str) -> list[str]:
+    """What `manage.py concepts --top 10` prints for the abstract (the local provider's ranking)."""
+    global _provider
+    if _provider is None:
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studyapp.settings")
+        django.setup()
+        from studyapp.ai.providers.local import LocalProvider
+
+        _provider = LocalProvider()
+    from studyapp.cli.management.commands.concepts import document_concepts
+
+    return document_concepts([("1", text)], _provider, top=TOP, language="en")
 
 
 _yake_extractor = None
@@ -161,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     import importlib.metadata as md
 
     n = len(rows)
-    print(f"Inspec F1@{TOP} (lower-case + Porter stem, all gold phrases), {n} documents")
+    print(f"Inspec F1@{TOP} of `manage.py concepts` (local provider) vs yake defaults")
+    print(f"(lower-case + Porter stem, all gold phrases), {n} documents")
     print(f"{'subset':<28} {'docs':>5} {'ours':>7} {'yake':>7} {'ratio':>7}")
     ours_all, yake_all = mean(1), mean(2)
     print(f"{'all':<28} {n:>5} {ours_all:>7.4f} {yake_all:>7.4f} {ratio(ours_all, yake_all):>7}")
