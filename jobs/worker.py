@@ -14,6 +14,7 @@ import logging
 
 import rq
 from django.conf import settings
+from rq.exceptions import StopRequested
 from django.db import connections
 
 from jobs.recovery import recover_lost_runs
@@ -47,6 +48,10 @@ class _RecoveringMixin:
             recovered = recover_lost_runs()
             if recovered:
                 log.warning("re-enqueued %d lost run(s): %s", len(recovered), ", ".join(recovered))
+        except StopRequested:
+            # RQ stops an idle worker by raising this from its SIGTERM handler; swallowing it here
+            # would ignore the shutdown (the handler is then replaced, so it is not raised again).
+            raise
         except Exception:  # maintenance must never take the worker down
             log.exception("recovering lost runs failed; will try again at the next maintenance")
 

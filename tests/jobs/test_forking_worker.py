@@ -101,3 +101,19 @@ def test_production_defaults_notice_a_dead_worker_within_two_minutes():
     """Heartbeat interval + grace + recovery interval bound how long a dead worker goes unnoticed."""
     worst_case = settings.JOBS_HEARTBEAT_INTERVAL_S + settings.JOBS_HEARTBEAT_GRACE_S + settings.JOBS_RECOVERY_INTERVAL_S
     assert worst_case <= 120
+
+
+def test_a_stop_requested_during_recovery_stops_the_worker(monkeypatch):
+    """RQ raises StopRequested from its SIGTERM handler when idle; recovery must not swallow it."""
+    from rq.exceptions import StopRequested
+
+    from jobs import worker as worker_module
+    from jobs.connection import get_queue, get_redis
+
+    def interrupted():
+        raise StopRequested()
+
+    monkeypatch.setattr(worker_module, "recover_lost_runs", interrupted)
+    idle = worker_module.SimpleWorker([get_queue("cpu_low")], connection=get_redis())
+    with pytest.raises(StopRequested):
+        idle.run_maintenance_tasks()
