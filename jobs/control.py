@@ -13,6 +13,7 @@ from rq.job import Job
 
 from jobs.connection import get_redis
 from jobs.models import JobRun
+from jobs.runner import end_run
 from jobs.submit import enqueue_run
 from jobs.tasks import TASKS
 
@@ -41,13 +42,8 @@ def cancel_run(run: JobRun) -> bool:
 
 
 def _cancel_now(run: JobRun) -> None:
-    now = timezone.now()
-    ended = JobRun.objects.filter(pk=run.pk, status__in=(JobRun.Status.QUEUED, JobRun.Status.WAITING)).update(
-        status=JobRun.Status.CANCELLED, stage="cancelled", error="cancelled by the user", finished_at=now, updated_at=now
-    )
-    if ended:
-        run.refresh_from_db()
-        TASKS[run.kind].on_failure(run, "cancelled by the user")
+    end_run(run, JobRun.Status.CANCELLED, "cancelled by the user",
+            from_statuses=(JobRun.Status.QUEUED, JobRun.Status.WAITING))
     try:
         Job.fetch(str(run.id), connection=get_redis(run.queue)).cancel()
     except (NoSuchJobError, InvalidJobOperation, RedisError):

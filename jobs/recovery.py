@@ -95,12 +95,9 @@ def _recover(run: JobRun, reason: str) -> None:
 
 
 def _finish(run: JobRun, status: str, message: str) -> None:
-    from jobs.tasks import TASKS
+    from jobs.runner import end_run
 
-    now = timezone.now()
-    JobRun.objects.filter(pk=run.pk).update(status=status, stage=status, error=message, finished_at=now, updated_at=now)
-    run.refresh_from_db()
-    TASKS[run.kind].on_failure(run, message)
+    end_run(run, status, message)
     discard_rq_job(run)
 
 

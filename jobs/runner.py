@@ -185,19 +185,28 @@ def _succeed(run: JobRun, job, result: Any) -> None:
 
 
 def _end(run: JobRun, job, status: str, message: str, *, for_student: str | None = None) -> None:
-    """Record a final failure or cancellation, tell the subject, and fail the RQ job.
+    """Record a final failure or cancellation, tell the subject, and fail the RQ job."""
+    end_run(run, status, message, for_student=for_student)
+    set_meta_stage(job, status, message=message)
+    raise RunFailed(message)
+
+
+def end_run(run: JobRun, status: str, message: str, *, for_student: str | None = None,
+            from_statuses=JobRun.UNFINISHED) -> bool:
+    """End an unfinished run failed or cancelled and tell its subject. The one place runs end
+    without success (runner, recovery, cancel). False if the run was no longer in `from_statuses`.
 
     `message` stays on the run (operators see it); the subject gets `for_student` if given.
     """
     now = timezone.now()
-    JobRun.objects.filter(pk=run.pk).update(
+    ended = JobRun.objects.filter(pk=run.pk, status__in=from_statuses).update(
         status=status, stage=status, error=message, message=message[:500], finished_at=now, updated_at=now,
         next_attempt_at=None,
     )
-    run.refresh_from_db()
-    TASKS[run.kind].on_failure(run, for_student or message)
-    set_meta_stage(job, status, message=message)
-    raise RunFailed(message)
+    if ended:
+        run.refresh_from_db()
+        TASKS[run.kind].on_failure(run, for_student or message)
+    return bool(ended)
 
 
 def _label(kind: str) -> str:
