@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from contextlib import nullcontext
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
@@ -57,29 +58,36 @@ def submit(
     policy = policy_for(kind)
     options = _validated(policy.payload, payload or {})
     key = idempotency_key(kind, subject, options)
+    fields = dict(
+        kind=kind,
+        subject_type=ContentType.objects.get_for_model(subject),
+        subject_id=subject.pk,
+        owner=owner,
+        upstream=upstream,
+        payload=options,
+        idempotency_key=key,
+        queue=policy.queue_name(tier),
+        max_attempts=policy.max_attempts,
+        stage="queued",
+        enqueued_at=timezone.now(),  # cleared again if Redis cannot take the job
+    )
     # Insert first: the partial unique index on unfinished keys is what makes submit idempotent
     # (also between two requests at the same moment), so the common case costs one INSERT.
+    # Inside the caller's transaction a duplicate must roll back only its savepoint; in autocommit
+    # the INSERT is a transaction of its own and the job can be enqueued at once.
+    in_transaction = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
-            run = JobRun.objects.create(
-                kind=kind,
-                subject_type=ContentType.objects.get_for_model(subject),
-                subject_id=subject.pk,
-                owner=owner,
-                upstream=upstream,
-                payload=options,
-                idempotency_key=key,
-                queue=policy.queue_name(tier),
-                max_attempts=policy.max_attempts,
-                stage="queued",
-                enqueued_at=timezone.now(),  # cleared again if Redis cannot take the job
-            )
-            transaction.on_commit(lambda: enqueue_run(run), robust=True)
+        with transaction.atomic() if in_transaction else nullcontext():
+            run = JobRun.objects.create(**fields)
     except IntegrityError:
         existing = _unfinished(key)
         if existing is None:
             raise  # another constraint failed
         return existing
+    if in_transaction:
+        transaction.on_commit(lambda: enqueue_run(run), robust=True)
+    else:
+        enqueue_run(run)
     return run
 
 

@@ -88,6 +88,29 @@ def test_it_runs_a_job_to_success(alice, noop_policy):
     assert job.return_value() == {"ok": True}
 
 
+def test_the_task_gets_the_claimed_run_with_every_field_typed(alice, noop_policy):
+    """The one-statement claim hands the task a complete run (JSON decoded, times aware), and a
+    retry keeps the first start time while counting the attempt."""
+    seen = []
+
+    def flaky(run, progress):
+        seen.append((run.status, run.attempts, run.payload, run.started_at, run.owner_id, run.id))
+        if len(seen) == 1:
+            raise TransientError("blip")
+
+    noop_policy(flaky)
+    run = submit("noop", alice, alice, {"n": 7})
+    drain()
+    release_scheduled()
+    drain()
+    (status1, attempts1, payload1, started1, owner1, id1), (status2, attempts2, payload2, started2, _, _) = seen
+    assert (status1, attempts1, payload1, owner1, id1) == ("running", 1, {"n": 7}, alice.pk, run.id)
+    assert started1.tzinfo is not None and started2 == started1
+    assert (status2, attempts2, payload2) == ("running", 2, {"n": 7})
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.started_at) == ("succeeded", 2, started1)
+
+
 def test_it_fails_a_permanent_error_at_once(alice, noop_policy):
     """A PermanentError is not retried: failed after one attempt, in RQ's failed registry too."""
     failures = []
