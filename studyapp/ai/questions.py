@@ -26,7 +26,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+from rapidfuzz.distance import DamerauLevenshtein
 
 from studyapp.ai import relations as rel
 from studyapp.ai.schemas import (
@@ -63,7 +63,7 @@ def quotable(sentence: str) -> bool:
         return False
     if text[-1] not in ".!" or not text[0].isupper():
         return False  # a question, a heading, or a fragment cut at a page break
-    if words[0].strip(",:;").lower() in _DEPENDENT_OPENERS | _INSTRUCTIONS or words[1].lower() == "sie":
+    if words[0].strip(",:;").lower() in _DEPENDENT_OPENERS | _INSTRUCTIONS or words[1].strip(",:;").lower() == "sie":
         return False  # leans on the sentence before, or is an exercise ("Zeigen Sie ...", "Prove that ...")
     if any(w.lower().strip(",.;:") in ("ich", "i") for w in words if w != "I'm"):
         return False  # the author speaking (prefaces, acknowledgements)
@@ -91,6 +91,18 @@ def normalise_answer(text: str) -> str:
     return " ".join(words)
 
 
+def allowed_typos(answer: str) -> int:
+    """How many edits still count as a typo of `answer` (none for "DNA", 1 up to 7 letters...)."""
+    letters = len(answer.replace(" ", ""))
+    if letters <= 3:
+        return 0
+    if letters <= 7:
+        return 1
+    if letters <= 12:
+        return 2
+    return 3
+
+
 def _stem(word: str) -> str:
     return word[:5] if len(word) >= 4 else word
 
@@ -99,7 +111,7 @@ def is_variant(a: str, b: str) -> bool:
     """True if `a` and `b` name the same thing or one is part of the other: equal after
     normalising, one's words within the other's ("cell" / "cell division"), words sharing a stem
     ("Topologie" / "topologischer Raum", "Mitochondrion" / "mitochondria"), an acronym of the
-    other ("DNA" / "deoxyribonucleic acid"), or near-identical spelling."""
+    other ("DNA" / "deoxyribonucleic acid"), or a typo apart (what grading would accept for it)."""
     na, nb = normalise_answer(a), normalise_answer(b)
     if not na or not nb:
         return na == nb
@@ -113,9 +125,23 @@ def is_variant(a: str, b: str) -> bool:
     if content_a & content_b:
         return True
     for short, long in ((wa, wb), (wb, wa)):
-        if len(short) == 1 and len(long) >= 2 and short[0] == "".join(w[0] for w in long):
+        if len(short) == 1 and len(long) >= 2 and _abbreviates(short[0], " ".join(long)):
             return True
-    return fuzz.ratio(na, nb) >= 85
+    return DamerauLevenshtein.distance(na, nb) <= allowed_typos(min(na, nb, key=len))
+
+
+def _abbreviates(short: str, long: str) -> bool:
+    """ "dna" for "deoxyribonucleic acid": its letters in order, the first starting the long form,
+    and as many words as letters at most."""
+    if not 2 <= len(short) <= 8 or long[0] != short[0] or len(long.split()) > len(short):
+        return False
+    position = 0
+    for letter in short:
+        position = long.find(letter, position)
+        if position < 0:
+            return False
+        position += 1
+    return True
 
 
 def mentions(text: str, name: str, language: str) -> list[tuple[int, int]]:

@@ -20,7 +20,7 @@ from typing import Iterable
 from rapidfuzz import fuzz
 from rapidfuzz.distance import DamerauLevenshtein
 
-from studyapp.ai.questions import normalise_answer
+from studyapp.ai.questions import allowed_typos, normalise_answer
 from studyapp.ai.schemas import FALSE, TRUE, QuestionType
 from studyapp.quizzes.validation import FALSE_WORDS, TRUE_WORDS
 
@@ -33,17 +33,6 @@ class Grade:
     correct: bool
     score: float  # 0..1
     note: str = ""  # what the student should know about how it was graded
-
-
-def allowed_typos(answer: str) -> int:
-    letters = len(answer.replace(" ", ""))
-    if letters <= 3:
-        return 0
-    if letters <= 7:
-        return 1
-    if letters <= 12:
-        return 2
-    return 3
 
 
 def grade(*, type: str, response: str, answer: str, options: list[str] = (), accepted: Iterable[str] = (),
