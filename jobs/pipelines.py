@@ -70,8 +70,9 @@ def quiz_request(*, document: Document, owner, count: int | None = None, difficu
     Raises:
         QuizError: a count, difficulty or type that cannot be asked for.
     """
-    if document.status == Document.Status.FAILED:
-        raise QuizError(f"This document could not be processed, so no quiz can be written from it: {document.error}")
+    status, error = Document.objects.filter(pk=document.pk).values_list("status", "error").get()
+    if status == Document.Status.FAILED:
+        raise QuizError(f"This document could not be processed, so no quiz can be written from it: {error}")
     provider = settings.AI_PROVIDER
     model = default_model(provider)
     with transaction.atomic():

@@ -219,10 +219,17 @@ class _Writing:
                 self.usage = self.usage + call.usage
             answers[index] = call.output
 
+        def report(finished: int) -> None:
+            self.progress(f"writing questions {finished}/{total}", done=finished, total=total)
+
         self.calls += total
-        run_concurrently([lambda i=i: ask(i) for i in range(total)], self.concurrency,
-                         lambda finished: self.progress(f"writing questions {finished}/{total}", done=finished,
-                                                        total=total))
+        if self.concurrency == 1 or total == 1:
+            # No pool for one call at a time: it would only add a thread (and a database connection).
+            for index in range(total):
+                ask(index)
+                report(index + 1)
+        else:
+            run_concurrently([lambda i=i: ask(i) for i in range(total)], self.concurrency, report)
         return answers
 
     def _validate(self, request: QuizInput, answer: QuizOut | None) -> None:
