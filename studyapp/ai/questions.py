@@ -385,9 +385,8 @@ def _best(pool: list[_Candidate], avoid: set[str], used_quotes: set[str],
           used_concepts: dict[str, int]) -> _Candidate | None:
     best, best_score = None, float("-inf")
     for candidate in pool:
-        if normalise_answer(candidate.question.quote) in used_quotes:
-            continue
-        if normalise_answer(candidate.question.prompt) in avoid:
+        quote = normalise_answer(candidate.question.quote)
+        if quote in used_quotes or quote in avoid or normalise_answer(candidate.question.prompt) in avoid:
             continue
         score = candidate.score - 1.5 * used_concepts.get(candidate.concept, 0)
         if score > best_score:

@@ -155,8 +155,9 @@ class QuizInput(Strict):
     """One request for questions: which types (one entry per question wanted, in order), about the
     focus concepts, citing only the passages (verbatim page text) given.
 
-    `avoid` lists prompts already written or rejected, so a second request for the same material
-    asks for other questions (and has another cache key); `round` counts those requests.
+    `avoid` lists prompts already written or rejected and passages already asked about, so a second
+    request for the same material asks for other questions (and has another cache key); `round`
+    counts those requests.
     """
 
     types: list[QuestionType] = Field(min_length=1)

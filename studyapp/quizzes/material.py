@@ -56,13 +56,17 @@ class QuizMaterial:
         focus_ids = {f.concept.pk for f in focus}
         concepts = [_quiz_concept(f.concept, True) for f in focus]
         concepts += [_quiz_concept(c, False) for c in self.concepts if c.pk not in focus_ids]
-        unique = {(p.page, p.quote): p for f in focus for p in f.passages}
+        unique = {_key(p.quote): p for f in focus for p in f.passages}
         passages = list(unique.values())
         relations = [QuizRelation(source=r.source.name, target=r.target.name, type=RelationType(r.type), page=r.page,
                                   quote=r.quote)
                      for r in self.relations if r.source_id in focus_ids or r.target_id in focus_ids]
         return QuizInput(types=types, difficulty=difficulty, concepts=concepts, relations=relations[:RELATIONS_PER_CALL],
                          passages=passages, language=self.language, avoid=avoid, round=round)
+
+
+def _key(quote: str) -> str:
+    return " ".join(quote.split()).lower()
 
 
 def _quiz_concept(concept: Concept, focus: bool) -> QuizConcept:

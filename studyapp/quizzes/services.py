@@ -241,9 +241,11 @@ class _Writing:
             self.avoid.append(question.prompt)
             if len(self.validator.accepted) >= self.quiz.count:
                 continue  # more than asked for: not needed
-            _, reason = self.validator.check(question)
+            valid, reason = self.validator.check(question)
             if reason is not None:
                 self.dropped[reason] += 1
+            elif valid.quote not in self.avoid:
+                self.avoid.append(valid.quote)  # a passage asked about once is not asked about again
 
     def stats(self, focus: int) -> dict:
         by_type = Counter(q.type.value for q in self.validator.accepted[: self.quiz.count])
