@@ -154,7 +154,9 @@ def quiz_generate(*, quiz: Quiz, provider: Provider, progress: ProgressCallback 
         raise NotEnoughMaterial("No question written from this document passed the checks "
                                 "(answer on the cited page, one correct option).")
     progress("saving")
-    return _save(quiz, graph, validator.accepted[: quiz.count], writing.stats(len(material.focus)))
+    stats = _save(quiz, graph, validator.accepted[: quiz.count], writing.stats(len(material.focus)))
+    quiz.refresh_from_db()
+    return stats
 
 
 class _Writing:
