@@ -19,6 +19,10 @@ from studyapp.ai.providers import default_model
 from studyapp.documents.services import document_create
 from studyapp.graphs.explanations import explanation_find
 from studyapp.graphs.models import Concept, ConceptGraph, Explanation
+from studyapp.graphs.services import current_graph
+from studyapp.quizzes.errors import QuizError
+from studyapp.quizzes.models import Quiz
+from studyapp.quizzes.services import quiz_create, quiz_requeue
 
 
 def document_upload(*, owner, upload: IO[bytes], filename: str, title: str = "", password: str = "") -> tuple[Document, JobRun | None]:
@@ -28,7 +32,9 @@ def document_upload(*, owner, upload: IO[bytes], filename: str, title: str = "",
         if created or document.status == Document.Status.QUEUED:
             extraction = submit("extract_document", document, owner)
             if settings.PIPELINE_AUTO_GRAPH:
-                graph_submit(document=document, owner=owner, upstream=extraction)
+                graph = graph_submit(document=document, owner=owner, upstream=extraction)
+                if settings.PIPELINE_AUTO_QUIZ:
+                    quiz_request(document=document, owner=owner, upstream=graph)
             return document, extraction
         return document, latest_run(document, kind="extract_document")
 
@@ -47,3 +53,48 @@ def explanation_request(*, graph: ConceptGraph, source: Concept, target: Concept
     if stored is not None:
         return stored
     return submit("explain_connection", graph, owner, {"source_id": source.pk, "target_id": target.pk})
+
+
+# --- quizzes (issue 4) ----------------------------------------------------------------------------
+
+
+def quiz_request(*, document: Document, owner, count: int | None = None, difficulty: str | None = None,
+                 types: list[str] | None = None, upstream: JobRun | None = None) -> tuple[Quiz, JobRun | None]:
+    """The quiz for this request and the run writing it (None once it is ready).
+
+    Defaults come from settings (QUIZ_DEFAULT_*). The same request twice gives the same quiz and,
+    while it is being written, the same run; a failed quiz asked for again is written again. The
+    run waits for `upstream`, or for the document's unfinished graph run, or, if the document has
+    no graph yet, for a graph run started here.
+
+    Raises:
+        QuizError: a count, difficulty or type that cannot be asked for.
+    """
+    status, error = Document.objects.filter(pk=document.pk).values_list("status", "error").get()
+    if status == Document.Status.FAILED:
+        raise QuizError(f"This document could not be processed, so no quiz can be written from it: {error}")
+    provider = settings.AI_PROVIDER
+    model = default_model(provider)
+    with transaction.atomic():
+        quiz, _ = quiz_create(document=document, owner=owner, count=count, difficulty=difficulty, types=types,
+                              provider=provider, model=model)
+        if quiz.status == Quiz.Status.READY:
+            return quiz, None
+        if quiz.status == Quiz.Status.FAILED:
+            quiz_requeue(quiz_id=quiz.pk)
+            quiz.refresh_from_db()
+        payload = {"count": quiz.count, "difficulty": quiz.difficulty, "types": quiz.types,
+                   "provider": quiz.provider, "model": quiz.model}
+        run = submit("create_quiz", quiz, owner, payload, upstream=upstream or _graph_run_to_wait_for(document, owner))
+        return quiz, run
+
+
+def _graph_run_to_wait_for(document: Document, owner) -> JobRun | None:
+    graph_run = latest_run(document, kind="generate_graph")
+    if graph_run is not None and not graph_run.is_finished:
+        return graph_run
+    if current_graph(document) is not None:
+        return None
+    extraction = latest_run(document, kind="extract_document")
+    upstream = extraction if extraction is not None and not extraction.is_finished else None
+    return graph_submit(document=document, owner=owner, upstream=upstream)

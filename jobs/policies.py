@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Group = Literal["cpu", "ai"]
 Tier = Literal["high", "default", "low"]
@@ -40,6 +40,22 @@ class GraphPayload(Payload):
 class ExplainPayload(Payload):
     source_id: int
     target_id: int
+
+
+# --- create_quiz (issue 4) -------------------------------------------------------------------
+
+QuestionTypeName = Literal["multiple_choice", "true_false", "fill_in_blank", "short_answer"]
+
+
+class QuizPayload(Payload):
+    """What was asked: the subject is the Quiz row, which holds the same request; the payload
+    names it again so the idempotency key does (the same request twice: the same run)."""
+
+    count: int = Field(ge=1, le=50)
+    difficulty: Literal["easy", "medium", "hard"]
+    types: tuple[QuestionTypeName, ...] = Field(min_length=1)
+    provider: Literal["local", "openai"]
+    model: str
 
 
 class NoopPayload(Payload):
@@ -129,6 +145,19 @@ POLICIES: dict[str, JobPolicy] = {
             result_ttl_s=DAY,
             failure_ttl_s=7 * DAY,
             payload=ExplainPayload,
+        ),
+        JobPolicy(
+            kind="create_quiz",
+            group="ai",
+            tier="default",
+            timeout_s=900,
+            max_attempts=4,
+            backoff_base_s=15,
+            backoff_cap_s=300,
+            jitter=0.5,
+            result_ttl_s=DAY,
+            failure_ttl_s=7 * DAY,
+            payload=QuizPayload,
         ),
         JobPolicy(
             kind="noop",

@@ -49,9 +49,31 @@ def usage_for_owner(owner) -> dict[str, int]:
 
 
 def usage_for_document(document: models.Model) -> dict[str, int]:
-    """Tokens of the document's runs and of the runs on its graphs (explanations)."""
+    """Tokens of the document's runs, of the runs on its graphs (explanations) and on its quizzes."""
     from studyapp.graphs.models import ConceptGraph
 
     graph_runs = JobRun.objects.filter(subject_type=ContentType.objects.get_for_model(ConceptGraph),
                                        subject_id__in=document.graphs.values_list("pk", flat=True))
-    return usage_total(runs_for_subject(document) | graph_runs)
+    return usage_total(runs_for_subject(document) | graph_runs | _quiz_runs(document))
+
+
+# --- the document's pipeline, quizzes included (issue 4) ------------------------------------------
+
+PIPELINE_KINDS = ("extract_document", "generate_graph", "create_quiz")
+
+
+def _quiz_runs(document: models.Model) -> QuerySet[JobRun]:
+    from studyapp.quizzes.models import Quiz
+
+    return JobRun.objects.filter(subject_type=ContentType.objects.get_for_model(Quiz),
+                                 subject_id__in=Quiz.objects.filter(document_id=document.pk).values_list("pk", flat=True))
+
+
+def pipeline_runs(document: models.Model) -> list[JobRun]:
+    """The latest run of each step of the document's pipeline, in order: extract -> graph -> quiz
+    (a re-run replaces an earlier failure; quiz runs are those of the document's quizzes)."""
+    runs = (runs_for_subject(document) | _quiz_runs(document)).filter(kind__in=PIPELINE_KINDS)
+    latest: dict[str, JobRun] = {}
+    for run in runs.order_by("created_at"):
+        latest[run.kind] = run
+    return [latest[kind] for kind in PIPELINE_KINDS if kind in latest]

@@ -21,6 +21,8 @@ from studyapp.documents.extraction import ExtractionOptions
 from studyapp.documents.models import Document
 from studyapp.graphs import explanations, services as graphs
 from studyapp.graphs.models import Concept, ConceptGraph
+from studyapp.quizzes import services as quizzes
+from studyapp.quizzes.models import Quiz
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,24 @@ def record_usage(run: JobRun, usage: Usage) -> None:
     JobRun.objects.filter(pk=run.pk).update(usage=usage.model_dump())
 
 
+# --- create_quiz (issue 4) ---------------------------------------------------------------------
+
+
+def create_quiz(run: JobRun, progress: ProgressCallback) -> dict:
+    quiz = Quiz.objects.select_related("document").get(pk=run.subject_id)
+    stats = quizzes.quiz_generate(quiz=quiz, provider=_provider(run), progress=progress)
+    record_usage(run, Usage(prompt_tokens=stats.get("prompt_tokens", 0), completion_tokens=stats.get("completion_tokens", 0)))
+    return {"quiz_id": quiz.pk, **stats}
+
+
+def create_quiz_failed(run: JobRun, message: str) -> None:
+    quizzes.quiz_mark_failed(quiz_id=run.subject_id, error=message)
+
+
+def create_quiz_retried(run: JobRun) -> None:
+    quizzes.quiz_requeue(quiz_id=run.subject_id)
+
+
 def noop(run: JobRun, progress: ProgressCallback) -> None:
     return None
 
@@ -110,5 +130,6 @@ TASKS: dict[str, Task] = {
     ),
     "generate_graph": Task(run=generate_graph, on_failure=generate_graph_failed, on_retry=generate_graph_retried),
     "explain_connection": Task(run=explain_connection, on_failure=nothing_to_undo, on_retry=nothing_to_undo),
+    "create_quiz": Task(run=create_quiz, on_failure=create_quiz_failed, on_retry=create_quiz_retried),
     "noop": Task(run=noop, on_failure=nothing_to_undo, on_retry=nothing_to_undo),
 }

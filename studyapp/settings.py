@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "studyapp.cli",
     "studyapp.ai",
     "studyapp.graphs",
+    "studyapp.quizzes",
     "jobs",
 ]
 
@@ -162,6 +163,18 @@ PIPELINE_AUTO_GRAPH = env_bool("PIPELINE_AUTO_GRAPH", True)
 # A readable graph: at most this many concepts, the most important ones.
 GRAPH_MAX_CONCEPTS = env_int("GRAPH_MAX_CONCEPTS", 60, minimum=5)
 GRAPH_CONCEPTS_PER_CHUNK = env_int("GRAPH_CONCEPTS_PER_CHUNK", 15, minimum=1)
+
+# --- Quizzes (issue 4) ------------------------------------------------------------------------
+# After the graph, an upload writes a quiz with these defaults (an RQ dependency on the graph run).
+PIPELINE_AUTO_QUIZ = env_bool("PIPELINE_AUTO_QUIZ", True)
+QUIZ_DEFAULT_COUNT = env_int("QUIZ_DEFAULT_COUNT", 10, minimum=1)
+QUIZ_DEFAULT_DIFFICULTY = env_choice("QUIZ_DEFAULT_DIFFICULTY", "medium", choices=("easy", "medium", "hard"))
+QUIZ_TYPES = ("multiple_choice", "true_false", "fill_in_blank", "short_answer")
+QUIZ_DEFAULT_TYPES = env_list("QUIZ_DEFAULT_TYPES", list(QUIZ_TYPES))
+if not QUIZ_DEFAULT_TYPES or set(QUIZ_DEFAULT_TYPES) - set(QUIZ_TYPES):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"QUIZ_DEFAULT_TYPES must be a comma-separated list of {', '.join(QUIZ_TYPES)}")
 
 # --- Demo --------------------------------------------------------------------------------------
 DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")

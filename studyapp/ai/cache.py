@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from studyapp.ai.models import ProviderResponse
 from studyapp.ai.providers.base import Limiter, Provider, ProviderCall, no_limit
 from studyapp.ai.schemas import (
-    ChunkConcepts, ChunkInput, ConceptDescription, ConceptInput, ExplainInput, ExplanationOut, Usage,
+    ChunkConcepts, ChunkInput, ConceptDescription, ConceptInput, ExplainInput, ExplanationOut, QuizInput, QuizOut,
+    Usage,
 )
 from studyapp.ai.text import estimate_tokens
 
@@ -45,6 +46,9 @@ class CachedProvider:
 
     def explain_connection(self, request: ExplainInput) -> ProviderCall[ExplanationOut]:
         return self._call("explain_connection", request, ExplanationOut, self.inner.explain_connection)
+
+    def write_questions(self, request: QuizInput) -> ProviderCall[QuizOut]:
+        return self._call("write_questions", request, QuizOut, self.inner.write_questions)
 
     def _call(self, operation: str, request: BaseModel, output_type: type[Out],
               call: Callable[[BaseModel], ProviderCall[Out]]) -> ProviderCall[Out]:

@@ -7,13 +7,18 @@ typed input (the material). The answer's shape is enforced separately, by the JS
 The user messages follow a small, stable layout that tests/ai/fake_openai.py's echo behaviour reads:
 page segments as "[page LABEL]" on a line of their own followed by that page's text, verbatim,
 between <document> and </document>; "at most N concepts"; "Concept: NAME"; "Source concept: X" and
-"Target concept: Y"; passages as "[page LABEL] text" lines between <passages> and </passages>.
+"Target concept: Y"; passages as "[page LABEL] text" lines between <passages> and </passages>;
+for questions "Question types, in order: a, b, ...", "Options per multiple-choice question: N", concepts
+as "- NAME (also: A, B) [pages P, Q]: DESCRIPTION" lines under "Concepts to test:" and
+"Other concepts of the document:", and prompts to avoid as "- PROMPT" lines under "Do not repeat:".
 Keep the fake in step when you change them.
 """
 
 from __future__ import annotations
 
-from studyapp.ai.schemas import ChunkInput, ConceptInput, Evidence, ExplainInput, RelationType
+from studyapp.ai.schemas import (
+    FALSE, TRUE, ChunkInput, ConceptInput, Evidence, ExplainInput, QuizConcept, QuizInput, RelationType,
+)
 
 # What each relation type means, shown to the model. Every RelationType must be listed here.
 RELATION_MEANINGS: dict[RelationType, str] = {
@@ -169,4 +174,69 @@ def explain_connection_user(request: ExplainInput) -> str:
         f"Target concept: {request.target}\n\n"
         f"Path of relations found in the material (source --type--> target):\n{format_path(request)}\n\n"
         f"Passages:\n<passages>\n{format_evidence(request.passages)}\n</passages>"
+    )
+
+
+# --- write_questions -----------------------------------------------------------------------------
+
+WRITE_QUESTIONS_SYSTEM = f"""\
+You are an experienced teacher writing a quiz that checks whether a student has learnt the key \
+concepts of their study material.
+
+Write exactly the questions asked for, one per listed type and in the listed order, about the \
+"Concepts to test". Every question rests on ONE passage from the material: each passage starts \
+with its page label, like "[page 12]".
+
+For each question give:
+- type: the question type asked for.
+- prompt: the question. For fill_in_blank, a sentence from the passage with the missing term \
+replaced by "_____". For true_false, a statement to judge (without "True or false:").
+- options: for multiple_choice, the given number of choices: the correct one and distractors that \
+are other concepts of the same kind from the material (never a variant, abbreviation, plural or \
+part of the correct answer, and never also correct); for true_false, ["{TRUE}", "{FALSE}"]; for \
+the other types, [].
+- answer: for multiple_choice, the correct option copied exactly; for true_false, "{TRUE}" or \
+"{FALSE}"; for fill_in_blank and short_answer, the expected term (a few words at most).
+- accepted: other spellings or names of the answer that are also right ([] if none).
+- explanation: one or two sentences that say why the answer is right, based on the passage.
+- page: the label of the passage's page, exactly as written between the brackets.
+- quote: the words of that passage that state the fact the answer rests on, copied character for \
+character (no paraphrase, no "...").
+- concepts: the names of the concepts the question tests, as listed.
+
+Rules:
+- Ask about what the material says, not about outside knowledge; one clearly correct answer.
+- A false true_false statement changes one fact of its passage (e.g. swaps a concept for another) \
+so that the passage shows it is false.
+- Do not write two questions about the same fact, and do not repeat the questions listed under \
+"Do not repeat".
+- Match the difficulty: easy asks for central definitions, hard for finer details and relations.
+- {_SAFETY}
+- Write in the language of the material.
+- {_JSON_ONLY}"""
+
+
+def _concept_line(concept: QuizConcept) -> str:
+    aliases = f" (also: {', '.join(concept.aliases)})" if concept.aliases else ""
+    pages = f" [pages {', '.join(concept.pages[:8])}]" if concept.pages else ""
+    description = f": {concept.description}" if concept.description else ""
+    return f"- {concept.name}{aliases}{pages}{description}"
+
+
+def write_questions_user(request: QuizInput) -> str:
+    focus = "\n".join(_concept_line(c) for c in request.concepts if c.focus) or "(none)"
+    others = "\n".join(_concept_line(c) for c in request.concepts if not c.focus) or "(none)"
+    relations = "\n".join(f"- {r.source} --{r.type.value}--> {r.target} [page {r.page}] \"{r.quote}\""
+                          for r in request.relations) or "(none)"
+    avoid = "\n".join(f"- {prompt}" for prompt in request.avoid) or "(none)"
+    return (
+        f"Question types, in order: {', '.join(t.value for t in request.types)}\n"
+        f"Difficulty: {request.difficulty.value}\n"
+        f"Options per multiple-choice question: {request.options_per_question}\n"
+        f"{_language_rule(request.language)}\n\n"
+        f"Concepts to test:\n{focus}\n\n"
+        f"Other concepts of the document:\n{others}\n\n"
+        f"Relations stated in the material (source --type--> target):\n{relations}\n\n"
+        f"Passages:\n<passages>\n{format_evidence(request.passages)}\n</passages>\n\n"
+        f"Do not repeat:\n{avoid}"
     )

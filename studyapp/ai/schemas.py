@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Strict(BaseModel):
@@ -109,6 +109,104 @@ class Citation(Lenient):
 class ExplanationOut(Lenient):
     text: str = Field(min_length=1)
     citations: list[Citation] = []
+
+
+# --- write_questions ---------------------------------------------------------------------------
+
+
+class QuestionType(str, Enum):
+    MULTIPLE_CHOICE = "multiple_choice"
+    TRUE_FALSE = "true_false"
+    FILL_IN_BLANK = "fill_in_blank"
+    SHORT_ANSWER = "short_answer"
+
+
+class Difficulty(str, Enum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+# How many options a multiple-choice question has at each difficulty.
+OPTIONS_PER_DIFFICULTY = {Difficulty.EASY: 3, Difficulty.MEDIUM: 4, Difficulty.HARD: 5}
+TRUE, FALSE = "True", "False"
+
+
+class QuizConcept(Strict):
+    """A concept of the graph. `focus` ones are to be tested; the others serve as distractors."""
+
+    name: str
+    aliases: list[str] = []
+    description: str = ""
+    importance: float = 0.0
+    pages: list[str] = []
+    focus: bool = False
+
+
+class QuizRelation(Strict):
+    source: str
+    target: str
+    type: RelationType
+    page: str
+    quote: str
+
+
+class QuizInput(Strict):
+    """One request for questions: which types (one entry per question wanted, in order), about the
+    focus concepts, citing only the passages (verbatim page text) given.
+
+    `avoid` lists prompts already written or rejected and passages already asked about, so a second
+    request for the same material asks for other questions (and has another cache key); `round`
+    counts those requests.
+    """
+
+    types: list[QuestionType] = Field(min_length=1)
+    difficulty: Difficulty = Difficulty.MEDIUM
+    concepts: list[QuizConcept] = []
+    relations: list[QuizRelation] = []
+    passages: list[Evidence] = []
+    language: str | None = None
+    avoid: list[str] = []
+    round: int = 1
+
+    @property
+    def options_per_question(self) -> int:
+        return OPTIONS_PER_DIFFICULTY[self.difficulty]
+
+
+class QuestionOut(Lenient):
+    type: QuestionType
+    prompt: str = Field(min_length=1)
+    options: list[str] = []  # multiple choice: the choices; true/false: ["True", "False"]
+    answer: str = Field(min_length=1)  # the correct option, "True"/"False", or the expected words
+    accepted: list[str] = []  # other answers that are right too (aliases, inflections)
+    explanation: str = ""
+    page: str = ""
+    quote: str = ""  # verbatim from that page: the fact the answer rests on
+    concepts: list[str] = []  # names of the concepts it tests
+
+    @field_validator("answer", "page", mode="before")
+    @classmethod
+    def _text(cls, value):
+        return _as_text(value)
+
+    @field_validator("options", "accepted", "concepts", mode="before")
+    @classmethod
+    def _texts(cls, value):
+        return [_as_text(item) for item in value] if isinstance(value, list) else value
+
+
+def _as_text(value):
+    """Models write true/false and page numbers as JSON booleans and numbers."""
+    if isinstance(value, bool):
+        return TRUE if value else FALSE
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+class QuizOut(Lenient):
+    questions: list[QuestionOut] = []
 
 
 class Usage(BaseModel):

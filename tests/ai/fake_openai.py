@@ -32,6 +32,11 @@ The echo behaviour reads the request's `response_format.json_schema.name` and th
 - describe_concept: "NAME is explained on page P of the material." (or "... is a concept from the
   study material." without passages).
 - explain_connection: "SOURCE is connected to TARGET ... (p. P)." citing the first three passages.
+- write_questions: one question per type listed in "Question types, in order: ...", each from the next
+  passage that names one of the "Concepts to test" (and whose prompt is not under "Do not repeat"):
+  fill_in_blank blanks the concept in the passage; short_answer asks for the missing term;
+  multiple_choice offers the concept and other listed concepts not named in the passage;
+  true_false states the passage as it stands (True). Page and quote are the passage's, verbatim.
 
 Standalone (the benchmark starts it this way): `python tests/ai/fake_openai.py --port 0 --delay 1.0`
 prints its base URL on the first line of stdout and serves until SIGINT or SIGTERM.
@@ -240,6 +245,8 @@ def echo_content(body: Any) -> Any:
         return echo_describe_concept(user)
     if name == "explain_connection":
         return echo_explain_connection(user)
+    if name == "write_questions":
+        return echo_write_questions(user)
     if isinstance(body, dict) and (body.get("response_format") or {}).get("type") in ("json_object", "json_schema"):
         return {}
     return f"echo: {user[:200]}"
@@ -389,6 +396,59 @@ def echo_explain_connection(user: str) -> dict:
         sentences.append(f"The material discusses this on page {page} (p. {page}).")
     return {"text": " ".join(sentences),
             "citations": [{"page": page, "quote": quote[:200]} for page, quote in cited]}
+
+
+def _listed_concepts(user: str, heading: str) -> list[str]:
+    start = user.find(heading + "\n")
+    if start < 0:
+        return []
+    block = user[start + len(heading) + 1:].split("\n\n", 1)[0]
+    return [m.group(1).strip() for m in re.finditer(r"^- (.+?)(?: \(also: [^)]*\))?(?: \[pages [^\]]*\])?(?::|$)",
+                                                     block, re.MULTILINE)]
+
+
+def _named(name: str, text: str) -> re.Match | None:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)
+
+
+def echo_write_questions(user: str) -> dict:
+    types_line = _line_value(user, "Question types, in order")
+    types = [t.strip() for t in types_line.split(",") if t.strip()]
+    options_match = re.search(r"^Options per multiple-choice question: (\d+)$", user, re.MULTILINE)
+    n_options = int(options_match.group(1)) if options_match else 4
+    focus = _listed_concepts(user, "Concepts to test:")
+    others = _listed_concepts(user, "Other concepts of the document:")
+    avoid_start = user.find("Do not repeat:\n")
+    avoid = set(user[avoid_start:].splitlines()[1:]) if avoid_start >= 0 else set()
+    questions, used = [], set()
+    for kind in types:
+        for page, passage in _passages(user):
+            if passage in used:
+                continue
+            name = next((n for n in focus if _named(n, passage)), None)
+            if name is None:
+                continue
+            surface = _named(name, passage).group(0)
+            blanked = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "_____", passage, flags=re.IGNORECASE)
+            question = {"type": kind, "options": [], "answer": surface, "accepted": [], "page": page, "quote": passage,
+                        "explanation": f"The passage on page {page} says so.", "concepts": [name]}
+            if kind == "fill_in_blank":
+                question["prompt"] = blanked
+            elif kind == "short_answer":
+                question["prompt"] = f"Which term is missing here: {blanked}"
+            elif kind == "true_false":
+                question.update(prompt=passage, options=["True", "False"], answer="True")
+            else:
+                name_words = set(name.lower().split())
+                wrong = [o for o in [*focus, *others] if o != name and not _named(o, passage)
+                         and not name_words & set(o.lower().split())][: n_options - 1]
+                question.update(prompt=f"Which concept fits the blank? {blanked}", options=[name, *wrong], answer=name)
+            if f"- {question['prompt']}" in avoid:
+                continue
+            used.add(passage)
+            questions.append(question)
+            break
+    return {"questions": questions}
 
 
 # --- the server ----------------------------------------------------------------------------------

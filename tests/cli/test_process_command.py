@@ -28,7 +28,8 @@ def test_it_processes_a_pdf_with_its_own_burst_worker_and_prints_json(worker_env
     assert outcome["ocr_pages"] == 0 and outcome["empty_pages"] == 0 and outcome["chars"] > 1000
     assert outcome["error"] is None
     assert outcome["jobs"] == [{"kind": "extract_document", "status": "succeeded", "attempts": 1, "error": None},
-                               {"kind": "generate_graph", "status": "succeeded", "attempts": 1, "error": None}]
+                               {"kind": "generate_graph", "status": "succeeded", "attempts": 1, "error": None},
+                               {"kind": "create_quiz", "status": "succeeded", "attempts": 1, "error": None}]
 
 
 def test_it_exits_1_with_a_clear_error_for_an_encrypted_pdf_and_0_with_the_password(worker_env):
@@ -37,11 +38,14 @@ def test_it_exits_1_with_a_clear_error_for_an_encrypted_pdf_and_0_with_the_passw
     assert failed.returncode == 1
     outcome = json.loads(failed.stdout)
     assert outcome["status"] == "failed" and "password required" in outcome["error"]
-    assert [j["status"] for j in outcome["jobs"]] == ["failed", "failed"]
+    assert [j["status"] for j in outcome["jobs"]] == ["failed", "failed", "failed"]
     assert outcome["jobs"][1]["error"] == "extraction failed: This PDF is password-protected: password required."
+    assert outcome["jobs"][2]["error"] == ("graph generation failed: extraction failed: "
+                                           "This PDF is password-protected: password required.")
     ok = process(worker_env, str(pdf_path("libreoffice-writer-password.pdf")), "--password", "openpassword", "--json")
     assert ok.returncode == 0, ok.stderr
-    assert [j["status"] for j in json.loads(ok.stdout)["jobs"]] == ["succeeded", "succeeded"]
+    assert [(j["kind"], j["status"]) for j in json.loads(ok.stdout)["jobs"]] == [
+        ("extract_document", "succeeded"), ("generate_graph", "succeeded"), ("create_quiz", "succeeded")]
     assert "openpassword" not in ok.stdout + ok.stderr
 
 

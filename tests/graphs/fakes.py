@@ -8,7 +8,7 @@ import threading
 from studyapp.ai.providers.base import ProviderCall
 from studyapp.ai.schemas import (
     ChunkConcepts, ChunkInput, ConceptDescription, ConceptInput, ConceptOut, ExplainInput, ExplanationOut,
-    Citation, RelationOut, Usage,
+    Citation, QuizInput, QuizOut, RelationOut, Usage,
 )
 from studyapp.ai.text import sentences
 
@@ -57,3 +57,10 @@ class CountingProvider:
         cites = [Citation(page=p.page, quote=p.quote) for p in request.passages] + [Citation(page="999", quote="bogus")]
         text = f"{request.source} relates to {request.target} (p. {cites[0].page})." if cites else "No link."
         return ProviderCall(ExplanationOut(text=text, citations=cites), Usage(prompt_tokens=30, completion_tokens=10))
+
+    def write_questions(self, request: QuizInput) -> ProviderCall[QuizOut]:
+        """The offline writer's questions, with made-up token counts (the quiz after each graph)."""
+        from studyapp.ai.questions import write_questions
+
+        self._count("write_questions")
+        return ProviderCall(write_questions(request), Usage(prompt_tokens=40, completion_tokens=20))

@@ -182,8 +182,11 @@ def test_token_usage_is_summed_per_document_and_per_owner(alice, bob, provider):
     explanation_request(graph=graph, source=relation.source, target=relation.target, owner=alice)
     drain()
     graph_tokens = graph_run(document).usage
+    quiz_tokens = JobRun.objects.get(kind="create_quiz").usage  # the quiz written after the graph
+    assert quiz_tokens["prompt_tokens"] > 0
     per_document = usage_for_document(document)
-    assert per_document["prompt_tokens"] == graph_tokens["prompt_tokens"] + 30
-    assert per_document["completion_tokens"] == graph_tokens["completion_tokens"] + 10
+    assert per_document["prompt_tokens"] == graph_tokens["prompt_tokens"] + quiz_tokens["prompt_tokens"] + 30
+    assert per_document["completion_tokens"] == (graph_tokens["completion_tokens"] + quiz_tokens["completion_tokens"]
+                                                 + 10)
     assert usage_for_owner(alice) == per_document
     assert usage_for_owner(bob) == {"prompt_tokens": 0, "completion_tokens": 0}

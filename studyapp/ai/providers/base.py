@@ -13,7 +13,8 @@ from typing import Callable, Generic, Protocol, TypeVar
 from pydantic import BaseModel
 
 from studyapp.ai.schemas import (
-    ChunkConcepts, ChunkInput, ConceptDescription, ConceptInput, ExplainInput, ExplanationOut, Usage,
+    ChunkConcepts, ChunkInput, ConceptDescription, ConceptInput, ExplainInput, ExplanationOut, QuizInput, QuizOut,
+    Usage,
 )
 
 Out = TypeVar("Out", bound=BaseModel)
@@ -45,3 +46,5 @@ class Provider(Protocol):
     def describe_concept(self, concept: ConceptInput) -> ProviderCall[ConceptDescription]: ...
 
     def explain_connection(self, request: ExplainInput) -> ProviderCall[ExplanationOut]: ...
+
+    def write_questions(self, request: QuizInput) -> ProviderCall[QuizOut]: ...

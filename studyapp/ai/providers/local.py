@@ -28,7 +28,7 @@ from studyapp.ai.keyphrases import extract_keyphrases, normalise_phrase
 from studyapp.ai.providers.base import ProviderCall
 from studyapp.ai.schemas import (
     ChunkConcepts, ChunkInput, Citation, ConceptDescription, ConceptInput, ConceptOut, ExplainInput,
-    ExplanationOut, RelationOut, RelationType, Usage,
+    ExplanationOut, QuizInput, QuizOut, RelationOut, RelationType, Segment, Usage,
 )
 from studyapp.ai.text import guess_language, sentences, stopwords
 
@@ -192,6 +192,21 @@ class LocalProvider:
         if not steps and not both:
             writer.say(_no_link(source, target, request.passages, language, writer))
         return ProviderCall(ExplanationOut(text=writer.text(), citations=writer.citations), Usage())
+
+
+    # --- write_questions ------------------------------------------------------------------------
+
+    def write_questions(self, request: QuizInput) -> ProviderCall[QuizOut]:
+        from studyapp.ai.questions import write_questions
+
+        return ProviderCall(write_questions(request), Usage())
+
+
+def statements(page_text: str, language: str) -> list[str]:
+    """A page's statements as this provider reads them: sentences split at bullets and
+    enumerations, without a heading glued in front. Each is the page's own text (whitespace
+    normalised), so it can be quoted and checked against the page."""
+    return [unit.body for unit in _sentences([Segment(page="", text=page_text)], language)]
 
 
 # --- concepts ----------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ from studyapp.ai import prompts
 from studyapp.ai.errors import ProviderBadOutput, ProviderRateLimited, ProviderRejected, ProviderUnavailable
 from studyapp.ai.providers.base import ProviderCall
 from studyapp.ai.schemas import (
-    ChunkConcepts, ChunkInput, ConceptDescription, ConceptInput, ExplainInput, ExplanationOut, Usage,
+    ChunkConcepts, ChunkInput, ConceptDescription, ConceptInput, ExplainInput, ExplanationOut, QuizInput, QuizOut,
+    Usage,
 )
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,10 @@ class OpenAIProvider:
     def explain_connection(self, request: ExplainInput) -> ProviderCall[ExplanationOut]:
         return self._complete("explain_connection", prompts.EXPLAIN_CONNECTION_SYSTEM,
                               prompts.explain_connection_user(request), ExplanationOut)
+
+    def write_questions(self, request: QuizInput) -> ProviderCall[QuizOut]:
+        return self._complete("write_questions", prompts.WRITE_QUESTIONS_SYSTEM,
+                              prompts.write_questions_user(request), QuizOut)
 
     # --- one operation: request, parse, repair, retry once --------------------------------------
 

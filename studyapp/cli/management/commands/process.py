@@ -24,7 +24,7 @@ from jobs.live import live_progress
 from jobs.models import JobRun
 from jobs.pipelines import document_upload
 from jobs.policies import all_queue_names
-from jobs.selectors import runs_for_subject
+from jobs.selectors import pipeline_runs
 from studyapp.cli.progressbar import TerminalBars, render_bar
 from studyapp.core.errors import PermanentError
 from studyapp.documents.models import Document
@@ -127,12 +127,8 @@ def _outcome(document: Document) -> dict:
 
 
 def _pipeline(document: Document) -> list[JobRun]:
-    """The latest run of each kind, in pipeline order (a re-run replaces an earlier failure)."""
-    latest: dict[str, JobRun] = {}
-    for run in runs_for_subject(document).order_by("created_at"):
-        latest.pop(run.kind, None)
-        latest[run.kind] = run
-    return list(latest.values())
+    """The latest run of each step (extract -> graph -> quiz; a re-run replaces an earlier failure)."""
+    return pipeline_runs(document)
 
 
 def _rejected_outcome(message: str) -> dict:
