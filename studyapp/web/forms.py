@@ -11,6 +11,13 @@ from studyapp.documents.extraction import is_pdf_bytes
 from studyapp.graphs.models import Concept, ConceptGraph
 
 
+def size_text(size: int) -> str:
+    """4 KB, 12.5 MB: a size as people read it."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
+
+
 class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
@@ -35,7 +42,7 @@ class UploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > settings.UPLOAD_MAX_BYTES:
             raise forms.ValidationError(
-                f"This file is {upload.size / 2**20:.1f} MB; the limit is {settings.UPLOAD_MAX_BYTES / 2**20:.0f} MB."
+                f"This file is {size_text(upload.size)}; the limit is {size_text(settings.UPLOAD_MAX_BYTES)}."
             )
         head = upload.read(1024)
         upload.seek(0)

@@ -108,7 +108,12 @@ class RunView:
 
     @property
     def can_retry(self) -> bool:
-        return self.run.status in (JobRun.Status.FAILED, JobRun.Status.CANCELLED)
+        # A run that failed because its upstream failed would fail again at once: retrying the
+        # upstream retries it too (jobs.control.retry_run), so that is the button to offer.
+        if self.run.status not in (JobRun.Status.FAILED, JobRun.Status.CANCELLED):
+            return False
+        upstream = self.run.upstream
+        return upstream is None or upstream.status not in (JobRun.Status.FAILED, JobRun.Status.CANCELLED)
 
     @property
     def document(self) -> Document | None:

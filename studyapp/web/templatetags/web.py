@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
 from django.conf import settings
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from studyapp.web.forms import size_text
 
 register = template.Library()
 
@@ -16,13 +22,19 @@ def poll_every() -> str:
 
 @register.filter
 def filesize(size: int | None) -> str:
-    if not size:
-        return ""
-    if size < 1024 * 1024:
-        return f"{max(1, round(size / 1024))} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+    return size_text(size) if size else ""
 
 
 @register.filter
 def get_item(mapping: dict, key):
     return mapping.get(key)
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """ "just now", "5 minutes ago", "2 days ago": the largest unit only."""
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment).split(',')[0]} ago"
