@@ -57,7 +57,8 @@
       if (touches) { neighbours[source] = true; neighbours[target] = true; }
     });
     Array.prototype.forEach.call(graph.querySelectorAll(".node"), function (node) {
-      node.classList.toggle("neighbour", Boolean(neighbours[node.getAttribute("data-concept")]));
+      var concept = node.getAttribute("data-concept");
+      node.classList.toggle("neighbour", concept !== id && Boolean(neighbours[concept]));
     });
   }
 
@@ -78,6 +79,14 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { initDropzones(document); });
-  document.addEventListener("htmx:load", function (event) { initDropzones(event.detail.elt); });
+  // On a narrow screen the graph scrolls sideways: start with its middle in view, not its empty edge.
+  function centreGraphs(root) {
+    var boxes = root.querySelectorAll ? root.querySelectorAll(".graph-scroll") : [];
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.scrollWidth > box.clientWidth) { box.scrollLeft = (box.scrollWidth - box.clientWidth) / 2; }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { initDropzones(document); centreGraphs(document); });
+  document.addEventListener("htmx:load", function (event) { initDropzones(event.detail.elt); centreGraphs(event.detail.elt); });
 })();
