@@ -355,3 +355,40 @@ def test_stage_eta_is_said_in_words():
 
     assert [eta_text(v) for v in (None, 0.4, 12, 89, 150)] == [
         "", "", "about 12 s left", "about 89 s left", "about 2 min left"]
+
+
+def test_the_graph_section_waits_for_the_graph_and_redraws_itself_when_it_is_built(client, alice):
+    """Before the graph exists the section says it is being built and listens for graph-changed;
+    the same URL then answers with the picture."""
+    document, _run = upload_bytes(alice, SAMPLE.read_bytes())
+    client.force_login(alice)
+    page = Html(client.get(reverse("web:document", args=[document.pk])).content.decode())
+    section = page.find("section", id="graph-section")[0]
+    assert section["hx-trigger"] == "graph-changed from:body"
+    assert "The concept graph is being built" in page.text and not page.find("svg")
+    drain()
+    redrawn = Html(client.get(section["hx-get"], headers=HTMX).content.decode())
+    assert len(redrawn.find("g", class_="node")) == 15
+
+
+def test_a_failed_explanation_says_why_and_can_be_tried_again(client, alice):
+    """An explanation run that ended failed shows its error and a retry button; retrying writes it."""
+    document, graph = processed_document(alice)
+    source, target = related_pair(graph)
+    client.force_login(alice)
+    client.post(reverse("web:explain", args=[document.pk]), {"source": source.pk, "target": target.pk}, headers=HTMX)
+    run = JobRun.objects.get(kind="explain_connection")
+    from jobs.control import cancel_run
+
+    cancel_run(run)  # ends it before any worker takes it: as good as failed for the page
+    shown = Html(client.get(reverse("web:explanation_progress", args=[document.pk, run.pk]), headers=HTMX)
+                 .content.decode())
+    assert "cancelled by the user" in shown.text
+    retry = shown.find("form", **{"hx_post": reverse("web:explanation_retry", args=[document.pk, run.pk])})
+    assert retry
+    response = client.post(retry[0]["hx-post"], headers=HTMX)
+    assert Html(response.content.decode()).find("div", **{"data_run": str(run.pk)})[0]["hx-trigger"]
+    drain()
+    done = Html(client.get(reverse("web:explanation_progress", args=[document.pk, run.pk]), headers=HTMX)
+                .content.decode())
+    assert done.find("article", **{"data_explanation": str(Explanation.objects.get(graph=graph).pk)})

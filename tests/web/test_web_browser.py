@@ -156,6 +156,7 @@ def test_a_new_student_uploads_watches_progress_explores_the_graph_and_explains_
     assert citations.first.locator(".page-chip").inner_text().startswith("p. ")
     assert page_was_not_reloaded(page)
     assert JobRun.objects.get(kind="explain_connection").status == "succeeded"
+    page.evaluate("() => document.getElementById('graph-section').scrollIntoView()")
     screenshot(page, "web-document.png")
 
     # A cited page opens on the screen of pages that holds it.

@@ -87,6 +87,18 @@
     });
   }
 
+  // A concept's panel or an explanation that arrives out of sight is scrolled into view, as little
+  // as needed (a click low in a tall graph should not leave its answer above the fold).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (target && (target.id === "concept-panel" || target.id === "explanation")) {
+      var box = target.getBoundingClientRect();
+      if (box.top < 0 || box.top > window.innerHeight - 80) {
+        target.scrollIntoView({block: "nearest", behavior: "auto"});
+      }
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { initDropzones(document); centreGraphs(document); });
   document.addEventListener("htmx:load", function (event) { initDropzones(event.detail.elt); centreGraphs(event.detail.elt); });
 })();
