@@ -131,3 +131,13 @@ def test_the_admin_keeps_its_own_login(client, django_user_model):
                                                          "next": "/admin/"})
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_missing_object_gets_the_site_s_own_not_found_page(client, alice, settings):
+    """The 404 page says plainly that there is nothing here (or it is someone else's) and links home."""
+    settings.DEBUG = False
+    client.force_login(alice)
+    response = client.get(reverse("web:document", args=[999999]))
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "or it belongs to someone else" in body and 'href="/"' in body

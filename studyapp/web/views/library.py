@@ -84,8 +84,7 @@ def document_live(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def live_response(request: HttpRequest, state: dict) -> HttpResponse:
-    layout = "detail" if request.GET.get("layout", request.POST.get("layout")) == "detail" else "card"
-    response = render(request, "web/partials/document_live.html", {**state, "layout": layout})
+    response = render(request, "web/partials/document_live.html", state)
     for kind in sorted(state["newly_finished"]):
         if kind in FINISHED_EVENTS:
             trigger_client_event(response, FINISHED_EVENTS[kind])
