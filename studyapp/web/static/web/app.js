@@ -99,6 +99,16 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { initDropzones(document); centreGraphs(document); });
+  // A page opened with ?concept=ID shows that concept's panel: highlight it in the graph too.
+  function selectFromPage() {
+    var graph = document.querySelector("[data-graph][data-selected]");
+    if (graph) { selectConcept(graph.getAttribute("data-selected")); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initDropzones(document);
+    centreGraphs(document);
+    selectFromPage();
+  });
   document.addEventListener("htmx:load", function (event) { initDropzones(event.detail.elt); centreGraphs(event.detail.elt); });
 })();
