@@ -164,6 +164,11 @@ def test_a_new_student_uploads_watches_progress_explores_the_graph_and_explains_
     with page.expect_navigation():
         citations.first.locator(".page-chip").click()
     assert page.locator(".doc-page:target h3").inner_text() == f"Page {label}"
+
+    # A link to a concept (how the concept list works without JavaScript) opens it highlighted.
+    page.goto(f"{base}/documents/{geotopo.pk}/?concept={relation.target_id}")
+    assert page.locator("#concept-panel h3").inner_text() == relation.target.name
+    assert page.get_attribute(f"#node-{relation.target_id}", "class") == "node selected"
     assert [e for e in page.console_errors if e not in aborted] == [], page.console_errors
 
     if os.environ.get("SCREENSHOTS") == "1":
