@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 
 from jobs.live import live_progress
 from jobs.models import JobRun
 from jobs.selectors import runs_for_owner
 from studyapp.documents.models import Document
-from studyapp.graphs.models import ConceptGraph
 
 # Known kinds in the order a document's pipeline runs them; an unknown kind (a new job added
 # later) is still shown, after these, labelled from its name.
@@ -133,14 +133,28 @@ def subject_document(run: JobRun) -> Document | None:
 
 
 def document_runs(document: Document) -> QuerySet[JobRun]:
-    """Every run on the document or on one of its graphs (a quiz job may take either as subject)."""
-    document_type = ContentType.objects.get_for_model(Document)
-    graph_type = ContentType.objects.get_for_model(ConceptGraph)
-    graph_ids = list(document.graphs.values_list("pk", flat=True))
-    return JobRun.objects.filter(
-        Q(subject_type=document_type, subject_id=document.pk) | Q(subject_type=graph_type, subject_id__in=graph_ids),
-        owner=document.owner,
-    ).order_by("-created_at")
+    """Every run on the document or on something of the document (its graphs, and whatever a later
+    kind takes as its subject, e.g. a quiz): any subject model with a `document` foreign key."""
+    match = Q(subject_type=ContentType.objects.get_for_model(Document), subject_id=document.pk)
+    for content_type in _subject_types(document.owner):
+        model = content_type.model_class()
+        if model is not None and _belongs_to_document(model):
+            match |= Q(subject_type=content_type,
+                       subject_id__in=model._default_manager.filter(document=document).values("pk"))
+    return JobRun.objects.filter(match, owner=document.owner).order_by("-created_at")
+
+
+def _subject_types(owner) -> list[ContentType]:
+    ids = JobRun.objects.filter(owner=owner).values_list("subject_type", flat=True).distinct()
+    return [ContentType.objects.get_for_id(pk) for pk in ids]
+
+
+def _belongs_to_document(model) -> bool:
+    try:
+        field = model._meta.get_field("document")
+    except FieldDoesNotExist:  # not a thing of a document
+        return False
+    return getattr(field, "related_model", None) is Document
 
 
 def pipeline(document: Document) -> list[RunView]:

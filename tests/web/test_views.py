@@ -392,3 +392,21 @@ def test_a_failed_explanation_says_why_and_can_be_tried_again(client, alice):
     done = Html(client.get(reverse("web:explanation_progress", args=[document.pk, run.pk]), headers=HTMX)
                 .content.decode())
     assert done.find("article", **{"data_explanation": str(Explanation.objects.get(graph=graph).pk)})
+
+
+def test_the_pipeline_shows_runs_of_any_other_kind_on_the_document_s_things_by_their_kind(client, alice):
+    """A kind the UI has no words for (here `noop` on the graph, as a quiz job will come) still gets
+    a step after the known ones, labelled from its name; explanations stay out of the pipeline."""
+    from jobs.submit import submit
+
+    document, graph = processed_document(alice)
+    explained(graph, alice)
+    run = submit("noop", graph, alice, {"n": 1})
+    client.force_login(alice)
+    partial = Html(client.get(reverse("web:document_live", args=[document.pk]), headers=HTMX).content.decode())
+    steps = partial.with_attr("data-kind")
+    assert [s["data-kind"] for s in steps] == ["extract_document", "generate_graph", "noop"]
+    assert steps[-1]["data-run"] == str(run.pk) and "Noop" in partial.text
+    drain()
+    partial = Html(client.get(reverse("web:document_live", args=[document.pk]), headers=HTMX).content.decode())
+    assert partial.with_attr("data-kind")[-1]["data-status"] == "succeeded"
