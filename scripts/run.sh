@@ -14,5 +14,5 @@ $PY manage.py collectstatic --no-input -v0
 $PY manage.py demo
 echo "run: processing the sample document (samples/cell-biology-notes.pdf)"
 $PY manage.py process samples/cell-biology-notes.pdf --owner "${DEMO_USERNAME:-demo}"
-echo "run: web UI and admin on http://127.0.0.1:${PORT}/admin/  (Ctrl-C stops everything)"
+echo "run: web UI on http://127.0.0.1:${PORT}/ and admin on http://127.0.0.1:${PORT}/admin/  (Ctrl-C stops everything)"
 exec .venv/bin/honcho start -f Procfile

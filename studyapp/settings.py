@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "studyapp.graphs",
     "studyapp.quizzes",
     "jobs",
+    # --- web UI (issue 4) ---
+    "django_htmx",
+    "studyapp.web",
 ]
 
 MIDDLEWARE = [
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # web UI: request.htmx
 ]
 
 ROOT_URLCONF = "studyapp.urls"
@@ -111,7 +115,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-LOGIN_URL = "admin:login"
+# --- Web UI (issue 4) --------------------------------------------------------------------------
+# Students log in on the web UI; the admin keeps its own login page (admin:login).
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:library"
+LOGOUT_REDIRECT_URL = "web:login"
+# How often a page asks for the live progress of unfinished runs (HTMX polling).
+WEB_POLL_INTERVAL_MS = env_int("WEB_POLL_INTERVAL_MS", 1000, minimum=100)
 
 # --- Uploads ---------------------------------------------------------------------------------
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)

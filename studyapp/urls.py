@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 admin.site.site_header = "studyapp administration"
 admin.site.site_title = "studyapp"
@@ -8,5 +7,5 @@ admin.site.site_title = "studyapp"
 urlpatterns = [
     path("admin/rq/", include("django_rq.urls")),
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("studyapp.web.urls")),  # the student web UI
 ]

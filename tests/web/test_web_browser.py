@@ -1,0 +1,198 @@
+"""A new student in a real browser (Debian's chromium through Playwright), with real worker processes.
+
+Sign up; upload a PDF while no worker runs and cancel and retry its job in the job panel; drop a
+second PDF (the 117-page GeoTopo notes) on the upload zone and watch both pipelines reach done
+without a reload; open the graph, select a concept by mouse and by keyboard, explain a connection
+and read its cited pages.
+
+SCREENSHOTS=1 saves docs/screenshots/web-*.png at laptop and phone widths.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+
+import pytest
+
+from jobs.models import JobRun
+from studyapp.documents.models import Document
+from studyapp.graphs.services import current_graph
+from tests.browser import browser, mark_page, page, page_was_not_reloaded, poll, screenshot  # noqa: F401
+from tests.conftest import pdf_path
+from tests.web.helpers import SAMPLE
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 844}
+READ_PIPELINE = """(id) => {
+  const el = document.getElementById(`doc-live-${id}`);
+  if (!el) { return null; }
+  return {live: el.dataset.live, steps: Array.from(el.querySelectorAll("li.step")).map((li) => ({
+    kind: li.dataset.kind, status: li.dataset.status, value: li.querySelector("progress").value,
+    stage: (li.querySelector(".stage") || {}).textContent || ""}))};
+}"""
+READ_ROW = """(id) => { const row = document.getElementById(`job-${id}`); return row && row.dataset.status; }"""
+DROP_FILE = """([selector, name, data]) => {
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, {type: "application/pdf"}));
+  const zone = document.querySelector(selector);
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(type, {dataTransfer: transfer, bubbles: true, cancelable: true}));
+  }
+}"""
+
+
+@pytest.fixture(autouse=True)
+def _fast_polling(settings):
+    """The live parts poll every 200 ms here (1 s in production): the test sees the bars move."""
+    settings.WEB_POLL_INTERVAL_MS = 200
+
+
+def sign_up(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/")
+    assert page.url.startswith(f"{base}/login/")
+    page.click("text=Create an account")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", password)
+    page.fill("#id_password2", password)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url == f"{base}/"
+    assert page.locator(".message-success").inner_text().startswith(f"Welcome, {username}.")
+
+
+def test_a_new_student_uploads_watches_progress_explores_the_graph_and_explains_a_connection(
+    page, live_server, start_worker
+):
+    base = live_server.url
+    # A poll in flight when the student navigates away is aborted by the browser: not an error.
+    aborted: list[str] = []
+    page.on("requestfailed", lambda request: request.failure == "net::ERR_ABORTED" and "/live/" in request.url
+            and aborted.append(f"failed: {request.method} {request.url}"))
+    sign_up(page, base, "nina", "a-long-pass-phrase-7")
+
+    # 1. Upload through the file input while no worker runs: the job waits, so it can be cancelled.
+    page.set_input_files("#id_file", str(SAMPLE))
+    assert page.locator("[data-dropzone-file]").inner_text() == "Selected: cell-biology-notes.pdf"
+    with page.expect_navigation():
+        page.click("button:text('Upload')")
+    cells = Document.objects.get(title="cell-biology-notes")
+    extraction = JobRun.objects.get(kind="extract_document", subject_id=cells.pk)
+    graph_run = JobRun.objects.get(kind="generate_graph", subject_id=cells.pk)
+
+    # 2. The job panel: cancel the queued extraction (its graph is cancelled with it), then retry it.
+    page.click("nav.site-nav >> text=Jobs")
+    mark_page(page)
+    page.click(f"#job-{extraction.pk} button:text('Cancel')")
+    poll(lambda: (page.evaluate(READ_ROW, str(extraction.pk)), page.evaluate(READ_ROW, str(graph_run.pk))),
+         lambda states: states == ("cancelled", "cancelled"), timeout=10, what="both rows to show cancelled")
+    page.click(f"#job-{extraction.pk} button:text('Retry')")
+    poll(lambda: page.evaluate(READ_ROW, str(extraction.pk)), lambda s: s == "queued", timeout=10,
+         what="the retried row to show queued")
+    assert page_was_not_reloaded(page)
+    graph_run.refresh_from_db()
+    assert graph_run.status == "queued"  # retried behind its upstream
+
+    # 3. Drop the second PDF on the upload zone; start the workers; watch both pipelines finish.
+    page.click("nav.site-nav >> text=Library")
+    geotopo_bytes = pdf_path("GeoTopo-komprimiert.pdf").read_bytes()
+    page.evaluate(DROP_FILE, ["[data-dropzone]", "GeoTopo.pdf", base64.b64encode(geotopo_bytes).decode()])
+    assert page.locator("[data-dropzone-file]").inner_text() == "Selected: GeoTopo.pdf"
+    page.fill("#id_title", "Geometrie und Topologie")
+    with page.expect_navigation():
+        page.click("button:text('Upload')")
+    geotopo = Document.objects.get(title="Geometrie und Topologie")
+    mark_page(page)
+    start_worker()
+
+    shots: set[str] = set()
+
+    def read_cards() -> dict:
+        states = {doc.pk: page.evaluate(READ_PIPELINE, doc.pk) for doc in (cells, geotopo)}
+        extract = states[geotopo.pk]["steps"][0]
+        if "library" not in shots and 20 <= extract["value"] <= 80:
+            screenshot(page, "web-library-progress.png")
+            shots.add("library")
+        return states
+
+    seen = poll(read_cards, lambda states: all(s["live"] == "0" for s in states.values()), timeout=120,
+                what="both pipelines to finish")
+    final = seen[-1]
+    for doc in (cells, geotopo):
+        assert [(s["kind"], s["status"], s["value"]) for s in final[doc.pk]["steps"]] == [
+            ("extract_document", "succeeded", 100), ("generate_graph", "succeeded", 100)]
+    values = [s[geotopo.pk]["steps"][0]["value"] for s in seen]
+    assert values == sorted(values), f"the bar never goes back: {values}"
+    assert len({v for v in values if 0 < v < 100}) >= 3, f"expected to watch the bar move: {values}"
+    assert any(s[geotopo.pk]["steps"][0]["stage"].startswith("extracting page") for s in seen)
+    assert page_was_not_reloaded(page)
+
+    # 4. The document page: the graph, a concept by click, another by keyboard.
+    page.click(f"a:text('Geometrie und Topologie')")
+    graph = current_graph(geotopo)
+    relation = graph.relations.select_related("source", "target").first()
+    nodes = page.locator("svg.graph g.node")
+    assert nodes.count() == min(40, graph.concepts.count())
+    page.click(f"#node-{relation.source_id}")
+    panel = page.locator("#concept-panel")
+    panel.locator(f"h3:text-is('{relation.source.name}')").wait_for()
+    assert relation.quote[:30] in panel.inner_text()
+    assert page.get_attribute(f"#node-{relation.source_id}", "class") == "node selected"
+
+    page.focus(f"#node-{relation.target_id}")
+    page.keyboard.press("Enter")
+    panel.locator(f"h3:text-is('{relation.target.name}')").wait_for()
+
+    # 5. Explain the connection: live progress, then the explanation with its cited pages.
+    mark_page(page)
+    page.select_option(f"#explain-with-{relation.target_id}", str(relation.source_id))
+    page.click(".explain-inline button:text('Explain')")
+    explanation = page.locator("#explanation article.explanation")
+    explanation.wait_for(timeout=30_000)
+    citations = explanation.locator(".citation")
+    assert citations.count() >= 1
+    assert citations.first.locator(".page-chip").inner_text().startswith("p. ")
+    assert page_was_not_reloaded(page)
+    assert JobRun.objects.get(kind="explain_connection").status == "succeeded"
+    page.evaluate("() => document.getElementById('graph-section').scrollIntoView()")
+    screenshot(page, "web-document.png")
+
+    # A cited page opens on the screen of pages that holds it.
+    label = citations.first.locator(".page-chip").inner_text().removeprefix("p. ")
+    with page.expect_navigation():
+        citations.first.locator(".page-chip").click()
+    assert page.locator(".doc-page:target h3").inner_text() == f"Page {label}"
+
+    # A link to a concept (how the concept list works without JavaScript) opens it highlighted.
+    page.goto(f"{base}/documents/{geotopo.pk}/?concept={relation.target_id}")
+    assert page.locator("#concept-panel h3").inner_text() == relation.target.name
+    assert page.get_attribute(f"#node-{relation.target_id}", "class") == "node selected"
+    assert [e for e in page.console_errors if e not in aborted] == [], page.console_errors
+
+    if os.environ.get("SCREENSHOTS") == "1":
+        assert "library" in shots, "no mid-extraction screenshot of the library"
+        _screenshots(page, base, geotopo, relation)
+
+
+def _screenshots(page, base: str, document: Document, relation) -> None:
+    """The main pages at laptop width (this page) and phone width (a new context, same session)."""
+    page.goto(f"{base}/documents/{document.pk}/?concept={relation.source_id}#concept-panel")
+    screenshot(page, "web-document-concept.png")
+    page.goto(f"{base}/jobs/")
+    screenshot(page, "web-jobs.png")
+    phone = page.context.browser.new_context(viewport=PHONE, storage_state=page.context.storage_state())
+    try:
+        small = phone.new_page()
+        for name, url in (("library", "/"), ("document", f"/documents/{document.pk}/"), ("jobs", "/jobs/")):
+            small.goto(f"{base}{url}")
+            screenshot(small, f"web-{name}-phone.png")
+        small.goto(f"{base}/documents/{document.pk}/?concept={relation.source_id}#concept-panel")
+        screenshot(small, "web-concept-phone.png")
+        logged_out = page.context.browser.new_context(viewport=PHONE).new_page()
+        logged_out.goto(f"{base}/signup/")
+        screenshot(logged_out, "web-signup-phone.png")
+        logged_out.context.close()
+    finally:
+        phone.close()
