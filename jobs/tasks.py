@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from django.conf import settings
 
+from jobs import metrics
 from jobs.models import JobRun
 from jobs.policies import policy_for
 from jobs.ratelimit import ProviderLimiter
@@ -21,6 +22,8 @@ from studyapp.documents.extraction import ExtractionOptions
 from studyapp.documents.models import Document
 from studyapp.graphs import explanations, services as graphs
 from studyapp.graphs.models import Concept, ConceptGraph
+from studyapp.webhooks import services as webhooks
+from studyapp.webhooks.models import WebhookDelivery
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,26 @@ def explain_connection(run: JobRun, progress: ProgressCallback) -> dict:
 def record_usage(run: JobRun, usage: Usage) -> None:
     """Token usage of the run's provider calls (cached answers cost nothing)."""
     JobRun.objects.filter(pk=run.pk).update(usage=usage.model_dump())
+    metrics.record_tokens(run.kind, prompt=usage.prompt_tokens, completion=usage.completion_tokens)  # ops (issue 6)
+
+
+# --- ops: webhooks (issue 6) ---
+
+
+def deliver_webhook(run: JobRun, progress: ProgressCallback) -> dict:
+    delivery = WebhookDelivery.objects.get(pk=run.subject_id)
+    progress("posting")
+    delivery = webhooks.delivery_send(delivery=delivery, timeout_s=settings.WEBHOOK_TIMEOUT_S,
+                                      allow_private=not settings.WEBHOOK_BLOCK_PRIVATE_ADDRESSES)
+    return {"delivery_id": delivery.pk, "status": delivery.status, "response_status": delivery.response_status}
+
+
+def deliver_webhook_failed(run: JobRun, message: str) -> None:
+    webhooks.delivery_mark_failed(delivery_id=run.subject_id, error=message)
+
+
+def deliver_webhook_retried(run: JobRun) -> None:
+    webhooks.delivery_requeue(delivery_id=run.subject_id)
 
 
 def noop(run: JobRun, progress: ProgressCallback) -> None:
@@ -111,4 +134,6 @@ TASKS: dict[str, Task] = {
     "generate_graph": Task(run=generate_graph, on_failure=generate_graph_failed, on_retry=generate_graph_retried),
     "explain_connection": Task(run=explain_connection, on_failure=nothing_to_undo, on_retry=nothing_to_undo),
     "noop": Task(run=noop, on_failure=nothing_to_undo, on_retry=nothing_to_undo),
+    # ops (issue 6)
+    "deliver_webhook": Task(run=deliver_webhook, on_failure=deliver_webhook_failed, on_retry=deliver_webhook_retried),
 }

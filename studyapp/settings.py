@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "studyapp.cli",
     "studyapp.ai",
     "studyapp.graphs",
+    "studyapp.webhooks",  # ops (issue 6)
     "jobs",
 ]
 
@@ -127,7 +128,9 @@ JOB_QUEUE_NAMES = [
     "ai_high", "ai_default", "ai_low",
 ]
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in JOB_QUEUE_NAMES}
-RQ = {"WORKER_CLASS": "jobs.worker.Worker", "JOB_CLASS": "rq.job.Job"}
+RQ = {"WORKER_CLASS": "jobs.worker.Worker", "JOB_CLASS": "rq.job.Job",
+      # ops (issue 6): registers the periodic jobs when `manage.py rqscheduler` starts.
+      "SCHEDULER_CLASS": "jobs.scheduler.Scheduler"}
 RQ_SHOW_ADMIN_LINK = True
 
 # How often a worker looks for runs whose worker died (seconds). RQ's own default is 600.
@@ -167,11 +170,56 @@ GRAPH_CONCEPTS_PER_CHUNK = env_int("GRAPH_CONCEPTS_PER_CHUNK", 15, minimum=1)
 DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-password")
 
+# --- ops (issue 6): storage, webhooks, metrics, logs ------------------------------------------
+# Uploaded files on S3-compatible storage (AWS, MinIO, Ceph, R2...) when a bucket is named, so
+# workers on other machines read them without a shared volume; a local folder otherwise.
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL", "")  # empty: AWS itself
+AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "")
+AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID", "")
+AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY", "")
+AWS_LOCATION = env_str("AWS_LOCATION", "")  # a key prefix inside the bucket
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+            "region_name": AWS_S3_REGION_NAME or None,
+            "access_key": AWS_ACCESS_KEY_ID or None,
+            "secret_key": AWS_SECRET_ACCESS_KEY or None,
+            "location": AWS_LOCATION,
+            "default_acl": None,  # the bucket's policy decides; uploads are private
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
+# Webhooks never reach loopback, private or link-local addresses unless this is off (it is off
+# by default only with DEBUG on, for local receivers); the resolved address is what is checked.
+WEBHOOK_BLOCK_PRIVATE_ADDRESSES = env_bool("WEBHOOK_BLOCK_PRIVATE_ADDRESSES", not DEBUG)
+WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0, minimum=1.0)
+
+# /metrics answers staff sessions, and requests with `Authorization: Bearer <METRICS_TOKEN>`
+# when it is set (Prometheus). django-rq's own JSON stats take RQ_API_TOKEN.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+RQ_API_TOKEN = env_str("RQ_API_TOKEN", "")
+
+# Every log line written during a job carries run_id, kind and attempt (jobs.logcontext);
+# LOG_FORMAT=json writes one JSON object per line for log collectors.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", choices=("plain", "json"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"job_context": {"()": "jobs.logcontext.JobContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s%(job)s %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(run_id)s %(kind)s %(attempt)s %(process)d %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["job_context"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "rq.worker": {"level": env_str("RQ_LOG_LEVEL", "INFO")},
