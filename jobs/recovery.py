@@ -39,7 +39,7 @@ from jobs.submit import enqueue_run
 
 log = logging.getLogger(__name__)
 
-ENQUEUE_GRACE = timedelta(seconds=30)
+ENQUEUE_GRACE = timedelta(seconds=30)  # the default of settings.JOBS_ENQUEUE_GRACE_S
 _ALIVE = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 ALIVE_KEY = "studyapp:run-alive:{}"
 _SUSPECT_KEY = "studyapp:run-suspect:{}"
@@ -59,7 +59,7 @@ def recover_lost_runs() -> list[str]:
     # Running runs may have lost their worker at any moment; queued and waiting ones only matter
     # once the enqueue grace is over. A healthy backlog is not looked at again every interval.
     settled = Q(status__in=(JobRun.Status.QUEUED, JobRun.Status.WAITING),
-                updated_at__lt=timezone.now() - ENQUEUE_GRACE)
+                updated_at__lt=timezone.now() - enqueue_grace())
     candidates = (JobRun.objects.filter(Q(status=JobRun.Status.RUNNING) | settled)
                   .select_related("subject_type", "upstream").order_by("created_at"))
     for run in candidates:
@@ -125,8 +125,12 @@ def why_stuck(run: JobRun) -> str:
     return ""
 
 
+def enqueue_grace() -> timedelta:
+    return timedelta(seconds=settings.JOBS_ENQUEUE_GRACE_S)
+
+
 def _past_grace(run: JobRun) -> bool:
-    return run.updated_at < timezone.now() - ENQUEUE_GRACE
+    return run.updated_at < timezone.now() - enqueue_grace()
 
 
 def _alive(run: JobRun) -> bool:

@@ -139,6 +139,9 @@ JOBS_RECOVERY_INTERVAL_S = env_int("JOBS_RECOVERY_INTERVAL_S", 20, minimum=1)
 # job counts as abandoned. Recovery notices a dead worker within interval + grace + recovery interval.
 JOBS_HEARTBEAT_INTERVAL_S = env_int("JOBS_HEARTBEAT_INTERVAL_S", 10, minimum=1)
 JOBS_HEARTBEAT_GRACE_S = env_int("JOBS_HEARTBEAT_GRACE_S", 30, minimum=2)
+# ops (issue 6): a queued run whose job Redis does not have is re-enqueued once it is this old (a
+# run is written before its job is enqueued on commit).
+JOBS_ENQUEUE_GRACE_S = env_int("JOBS_ENQUEUE_GRACE_S", 30, minimum=1)
 # The JobRun row mirrors job.meta at every stage change and at most this often otherwise.
 JOBS_DB_PROGRESS_INTERVAL_S = env_float("JOBS_DB_PROGRESS_INTERVAL_S", 1.0, minimum=0.0)
 
