@@ -57,7 +57,9 @@ def _notify(run: JobRun) -> None:
 
 
 def _root(run: JobRun) -> JobRun:
-    root, seen = run, {run.pk}
+    """The first run of the pipeline, as the database has it now (not the caller's copy)."""
+    root = JobRun.objects.select_related("subject_type").get(pk=run.pk)
+    seen = {root.pk}
     while root.upstream_id and root.upstream_id not in seen:
         seen.add(root.upstream_id)
         root = JobRun.objects.select_related("subject_type").get(pk=root.upstream_id)
