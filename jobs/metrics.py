@@ -26,19 +26,19 @@ log = logging.getLogger(__name__)
 
 KEY = "studyapp:metrics"
 # Seconds; from a one-page extraction to a long graph build.
-DURATION_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+DURATION_BUCKETS = (0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0)
 _SEP = "|"
 
 
-def _bump(*fields: tuple[str, float]) -> None:
-    """Add to counters; metrics must never fail the work they describe."""
+def _bump(*fields: tuple[str, int | float]) -> None:
+    """Add to counters (a float amount makes a float counter); metrics never fail the work they describe."""
     try:
         with get_redis().pipeline(transaction=False) as pipe:
             for field, amount in fields:
-                if float(amount).is_integer():
-                    pipe.hincrby(KEY, field, int(amount))
-                else:
+                if isinstance(amount, float):
                     pipe.hincrbyfloat(KEY, field, amount)
+                else:
+                    pipe.hincrby(KEY, field, amount)
             pipe.execute()
     except RedisError as exc:
         log.debug("could not record metrics: %s", exc)
@@ -57,7 +57,7 @@ def record_rate_limit_wait(kind: str) -> None:
 
 
 def record_tokens(kind: str, *, prompt: int, completion: int) -> None:
-    _bump((_field("tokens", kind, "prompt"), prompt), (_field("tokens", kind, "completion"), completion))
+    _bump((_field("tokens", kind, "prompt"), int(prompt)), (_field("tokens", kind, "completion"), int(completion)))
 
 
 def record_finished(kind: str, status: str, duration_s: float | None) -> None:
@@ -65,7 +65,7 @@ def record_finished(kind: str, status: str, duration_s: float | None) -> None:
     if duration_s is not None:
         bucket = next((str(b) for b in DURATION_BUCKETS if duration_s <= b), "+Inf")
         fields += [(_field("duration_bucket", kind, bucket), 1), (_field("duration_count", kind), 1),
-                   (_field("duration_sum", kind), round(max(duration_s, 0.0), 6) + 0.0)]
+                   (_field("duration_sum", kind), float(round(max(duration_s, 0.0), 6)))]
     _bump(*fields)
 
 
