@@ -18,7 +18,14 @@ FIELDS = ("run_id", "kind", "attempt")
 
 
 @contextlib.contextmanager
-def job_context(*, run_id: str, kind: str, attempt: int) -> Iterator[dict]:
+def job_context(*, run_id: str, kind: str, attempt: int | str) -> Iterator[dict]:
+    """Inside the worker's context for the same job (jobs.worker), fill that one in, so RQ's own
+    lines after the job ("Job OK") carry the attempt too."""
+    outer = _context.get()
+    if outer is not None and outer["run_id"] == run_id:
+        outer.update(kind=kind, attempt=attempt)
+        yield outer
+        return
     context = {"run_id": run_id, "kind": kind, "attempt": attempt}
     token = _context.set(context)
     try:

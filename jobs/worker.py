@@ -20,6 +20,7 @@ from django.db import connections
 from redis.exceptions import RedisError
 
 from jobs.control import record_stopped
+from jobs.logcontext import job_context
 from jobs.recovery import ALIVE_KEY, heartbeat_ttl_s, recover_lost_runs
 from jobs.runner import close_inherited_connections
 
@@ -44,6 +45,11 @@ class _RecoveringMixin:
         if job.timeout and job.timeout > 0:
             interval = min(job.timeout - working_time, interval)
         return int(interval) + settings.JOBS_HEARTBEAT_GRACE_S
+
+    def perform_job(self, job, queue, *args, **kwargs):
+        # RQ's own lines about the job (started, succeeded, failed) carry the run too.
+        with job_context(run_id=job.id, kind=(job.meta or {}).get("kind", "-"), attempt="-"):
+            return super().perform_job(job, queue, *args, **kwargs)
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()

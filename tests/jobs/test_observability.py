@@ -147,6 +147,9 @@ def test_every_log_line_of_a_job_names_its_run_kind_and_attempt(alice, noop_poli
     assert f" [run={run.id} kind=noop attempt=2] working on it" in job_lines[2]
     outside = next(line for line in handler.lines if "outside any job" in line)
     assert "[run=" not in outside
+    # RQ's own line after the job, written by the worker, names the run and its attempt too.
+    completed = [line for line in handler.lines if "Successfully completed" in line]
+    assert completed and f"[run={run.id} kind=noop attempt=2]" in completed[-1]
 
 
 def test_the_json_log_format_carries_the_fields(alice, noop_policy):
