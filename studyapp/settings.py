@@ -176,22 +176,22 @@ DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-password")
 # --- ops (issue 6): storage, webhooks, metrics, logs ------------------------------------------
 # Uploaded files on S3-compatible storage (AWS, MinIO, Ceph, R2...) when a bucket is named, so
 # workers on other machines read them without a shared volume; a local folder otherwise.
-AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
-AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL", "")  # empty: AWS itself
-AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "")
-AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID", "")
-AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY", "")
-AWS_LOCATION = env_str("AWS_LOCATION", "")  # a key prefix inside the bucket
-if AWS_STORAGE_BUCKET_NAME:
+# Read into lower-case names (not Django settings): django-storages would take empty AWS_*
+# settings as its defaults.
+_s3_bucket = env_str("AWS_STORAGE_BUCKET_NAME", "")
+_s3_options = {
+    "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", ""),  # empty: AWS itself
+    "region_name": env_str("AWS_S3_REGION_NAME", ""),
+    "access_key": env_str("AWS_ACCESS_KEY_ID", ""),  # empty: boto3's own lookup (env, instance role)
+    "secret_key": env_str("AWS_SECRET_ACCESS_KEY", ""),
+    "location": env_str("AWS_LOCATION", ""),  # a key prefix inside the bucket
+}
+if _s3_bucket:
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
-            "region_name": AWS_S3_REGION_NAME or None,
-            "access_key": AWS_ACCESS_KEY_ID or None,
-            "secret_key": AWS_SECRET_ACCESS_KEY or None,
-            "location": AWS_LOCATION,
+            "bucket_name": _s3_bucket,
+            **{key: value for key, value in _s3_options.items() if value},
             "default_acl": None,  # the bucket's policy decides; uploads are private
             "querystring_auth": True,
             "file_overwrite": False,
