@@ -65,11 +65,12 @@ def recover_lost_runs() -> list[str]:
     for run in candidates:
         if str(run.id) in handled:
             continue  # re-linked behind an upstream run earlier in this pass
-        reason = why_lost(run)
+        job = fetch_job(run)  # one read per run and pass: a big backlog is looked at every pass
+        reason = why_lost(run, job)
         if reason:
             handled += _recover(run, reason)
             continue
-        stuck = why_stuck(run)
+        stuck = why_stuck(run, job)
         if stuck:
             handled += _unstick(run, stuck)
     return handled
@@ -87,9 +88,13 @@ def fetch_job(run: JobRun) -> Job | None:
         return None
 
 
-def why_lost(run: JobRun) -> str:
-    """'' when Redis still holds the run's job alive; otherwise why the run is lost."""
-    job = fetch_job(run)
+_FETCH = object()
+
+
+def why_lost(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assignment]
+    """'' when Redis still holds the run's job (given, or fetched) alive; otherwise why the run is lost."""
+    if job is _FETCH:
+        job = fetch_job(run)
     if run.status != JobRun.Status.RUNNING:
         if job is None:
             return "Redis no longer has the job" if _past_grace(run) else ""
@@ -105,11 +110,12 @@ def why_lost(run: JobRun) -> str:
     return f"its worker died (job {status})"
 
 
-def why_stuck(run: JobRun) -> str:
+def why_stuck(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assignment]
     """'' unless the run's job is DEFERRED behind something that will never release it."""
     if run.status == JobRun.Status.RUNNING or not _past_grace(run):
         return ""
-    job = fetch_job(run)
+    if job is _FETCH:
+        job = fetch_job(run)
     if job is None or job.get_status(refresh=False) != JobStatus.DEFERRED:
         return ""
     upstream = run.upstream
