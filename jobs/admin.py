@@ -184,6 +184,10 @@ class DeadLetterAdmin(admin.ModelAdmin):
         discarded = control.discard_runs(queryset)
         self.message_user(request, f"Discarded {discarded} run(s).", messages.SUCCESS if discarded else messages.WARNING)
 
+    # A dead letter is a JobRun: the JobRun permissions apply (not the proxy model's own).
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("jobs.view_jobrun") or request.user.has_perm("jobs.change_jobrun")
+
     def has_change_permission(self, request, obj=None) -> bool:
         # The actions change runs; the run page itself is read-only (readonly_fields).
         return request.user.has_perm("jobs.change_jobrun")

@@ -130,3 +130,18 @@ def test_the_admin_index_shows_success_rate_percentiles_queues_and_workers(admin
     queue_row = page.split('<tr data-queue="cpu_low">')[1].split("</tr>")[0]
     assert '<td class="queued">6</td>' in queue_row
     assert "0 worker(s) alive" in page
+
+
+def test_staff_who_may_view_runs_see_the_dead_letters_but_cannot_requeue(client, django_user_model, alice,
+                                                                         noop_policy):
+    """The JobRun permissions govern the dead-letter view: viewing yes, actions no."""
+    noop_policy(broken)
+    (run,) = failed(alice, 1)
+    viewer = django_user_model.objects.create_user("viewer", password="viewer-password-1", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_jobrun"))
+    client.force_login(viewer)
+    page = client.get(DEAD)
+    assert page.status_code == 200 and str(run.id)[:8] in page.content.decode()
+    client.post(DEAD, {"action": "requeue_selected", "_selected_action": [str(run.id)]})
+    run.refresh_from_db()
+    assert run.status == "failed"
