@@ -8,9 +8,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
+from django.conf import settings
+from django.shortcuts import redirect, render
+from django.utils.text import Truncator
+
+from jobs import control
 from jobs.control import cancel_run, retry_run
 from jobs.live import live_states, progress_bar
-from jobs.models import JobRun
+from jobs.models import DeadLetter, JobRun, UsageDaily
 
 
 @admin.register(JobRun)
@@ -31,7 +36,47 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         live = path("live/", self.admin_site.admin_view(self.live_view), name="jobs_jobrun_live")
-        return [live, *super().get_urls()]
+        queues = path("queues/", self.admin_site.admin_view(self.queues_view), name="jobs_queues")
+        drain = path("queues/<str:name>/drain/", self.admin_site.admin_view(self.drain_view), name="jobs_queue_drain")
+        return [live, queues, drain, *super().get_urls()]
+
+    # --- ops (issue 6): pause, resume and drain ---
+
+    def queues_view(self, request):
+        """Queue depths and workers; pause or resume processing (rq suspend / resume)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            if not self.has_change_permission(request):
+                raise PermissionDenied
+            action = request.POST.get("action")
+            if action == "pause":
+                control.pause_processing()
+                self.message_user(request, "Processing paused: workers take no new jobs; running jobs finish.",
+                                  messages.WARNING)
+            elif action == "resume":
+                control.resume_processing()
+                self.message_user(request, "Processing resumed.", messages.SUCCESS)
+            return redirect("admin:jobs_queues")
+        context = {**self.admin_site.each_context(request), "title": "Queues", "paused": control.processing_paused(),
+                   "queues": control.queue_overview(settings.JOB_QUEUE_NAMES),
+                   "can_change": self.has_change_permission(request)}
+        return render(request, "admin/jobs/queues.html", context)
+
+    def drain_view(self, request, name: str):
+        """Empty one queue after a confirmation; the drained runs end cancelled with the reason."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if name not in settings.JOB_QUEUE_NAMES:
+            raise PermissionDenied
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            result = control.drain_queue(name)
+            self.message_user(request, f"Drained {name}: {result.removed} job(s) removed, {result.cancelled} run(s) "
+                                       "cancelled.", messages.SUCCESS)
+            return redirect("admin:jobs_queues")
+        queue = next(q for q in control.queue_overview([name]))
+        context = {**self.admin_site.each_context(request), "title": f"Drain {name}?", "queue": queue}
+        return render(request, "admin/jobs/drain_confirm.html", context)
 
     def live_view(self, request):
         # admin_view lets in any staff user; the states carry errors and owners' runs, so the
@@ -97,3 +142,64 @@ def _valid_uuids(ids: list[str]) -> list[str]:
         except ValueError:
             continue
     return valid
+
+
+# --- ops (issue 6): dead letters and usage ---------------------------------------------------------
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(admin.ModelAdmin):
+    """Failed runs with their error and attempts, until requeued or discarded."""
+
+    list_display = ("short_id", "kind", "error_column", "attempts_column", "owner", "subject_link", "finished_at")
+    list_filter = ("kind", "queue")
+    search_fields = ("id", "owner__username", "error")
+    list_select_related = ("owner", "subject_type")
+    actions = ("requeue_selected", "discard_selected")
+    readonly_fields = [f.name for f in JobRun._meta.fields] + ["subject_link"]
+    short_id = JobRunAdmin.short_id
+    attempts_column = JobRunAdmin.attempts_column
+    subject_link = JobRunAdmin.subject_link
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=control.dead_letters().values("pk"))
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # discard instead: the run stays for the record
+
+    @admin.display(description="error")
+    def error_column(self, run: JobRun) -> str:
+        return Truncator(run.error).chars(160)
+
+    @admin.action(description="Requeue selected runs (fresh attempts)", permissions=["change"])
+    def requeue_selected(self, request, queryset):
+        requeued = control.requeue_runs(queryset)
+        self.message_user(request, f"Requeued {requeued} run(s).", messages.SUCCESS if requeued else messages.WARNING)
+
+    @admin.action(description="Discard selected runs (keep them for the record)", permissions=["change"])
+    def discard_selected(self, request, queryset):
+        discarded = control.discard_runs(queryset)
+        self.message_user(request, f"Discarded {discarded} run(s).", messages.SUCCESS if discarded else messages.WARNING)
+
+    # A dead letter is a JobRun: the JobRun permissions apply (not the proxy model's own).
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("jobs.view_jobrun") or request.user.has_perm("jobs.change_jobrun")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        # The actions change runs; the run page itself is read-only (readonly_fields).
+        return request.user.has_perm("jobs.change_jobrun")
+
+
+@admin.register(UsageDaily)
+class UsageDailyAdmin(admin.ModelAdmin):
+    list_display = ("day", "owner", "runs", "prompt_tokens", "completion_tokens")
+    list_filter = ("day",)
+    search_fields = ("owner__username",)
+    date_hierarchy = "day"
+    readonly_fields = [f.name for f in UsageDaily._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

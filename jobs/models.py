@@ -52,6 +52,9 @@ class JobRun(models.Model):
     cancel_requested = models.BooleanField(default=False)
     usage = models.JSONField(default=dict, blank=True, help_text="e.g. provider tokens")
     worker_name = models.CharField(max_length=255, blank=True)
+    # A failed run an operator looked at and set aside: it stays for the record but leaves the
+    # dead-letter view (jobs.control.discard_runs).
+    discarded_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
@@ -86,3 +89,40 @@ class JobRun(models.Model):
     @property
     def rq_job_id(self) -> str:
         return str(self.id)
+
+    @property
+    def is_dead_letter(self) -> bool:
+        """Failed and not yet discarded: shown in the dead-letter view until requeued or discarded."""
+        return self.status == self.Status.FAILED and self.discarded_at is None
+
+
+class UsageDaily(models.Model):
+    """Provider tokens per owner and day, rolled up from JobRun.usage by a periodic job.
+
+    JobRuns are deleted after their retention; this table keeps the totals (billing, quotas).
+    Each roll-up recomputes whole days from the runs, so running it twice changes nothing.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    runs = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "owner"]
+        constraints = [models.UniqueConstraint(fields=["owner", "day"], name="usagedaily_unique_owner_day")]
+        verbose_name_plural = "usage per day"
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.day}: {self.prompt_tokens + self.completion_tokens} tokens"
+
+
+class DeadLetter(JobRun):
+    """Failed runs not yet requeued or discarded: the dead-letter view in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "dead letter"
+        verbose_name_plural = "dead letters"

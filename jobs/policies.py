@@ -64,6 +64,10 @@ class NoopPayload(Payload):
     n: int = 0
 
 
+class DeliverWebhookPayload(Payload):
+    """deliver_webhook's subject is the WebhookDelivery: it holds the event and the payload."""
+
+
 @dataclass(frozen=True)
 class JobPolicy:
     kind: str
@@ -81,6 +85,9 @@ class JobPolicy:
     # checkpoints) before RQ's hard timeout.
     time_budget_s: float | None = None
     page_cap: int | None = None
+    # How long a finished JobRun row is kept (jobs.maintenance.retention_cleanup); failed runs
+    # still in the dead-letter view are kept until an operator requeues or discards them.
+    run_retention_days: int = 30
 
     def queue_name(self, tier: Tier | None = None) -> str:
         return f"{self.group}_{tier or self.tier}"
@@ -146,6 +153,21 @@ POLICIES: dict[str, JobPolicy] = {
             failure_ttl_s=7 * DAY,
             payload=ExplainPayload,
         ),
+        # --- ops: webhooks (issue 6) ---
+        JobPolicy(
+            kind="deliver_webhook",
+            group="cpu",  # a short HTTP request: it must not wait behind long AI jobs
+            tier="default",
+            timeout_s=60,
+            max_attempts=8,  # about an hour of retries: 30 s, 1, 2, 4 ... 30 min
+            backoff_base_s=30,
+            backoff_cap_s=1800,
+            jitter=0.3,
+            result_ttl_s=DAY,
+            failure_ttl_s=7 * DAY,
+            payload=DeliverWebhookPayload,
+            run_retention_days=14,
+        ),
         JobPolicy(
             kind="create_quiz",
             group="ai",
@@ -186,3 +208,36 @@ def policy_for(kind: str) -> JobPolicy:
 def all_queue_names() -> list[str]:
     """Every queue in priority order within each group, as workers should read them."""
     return [f"{group}_{tier}" for group in ("cpu", "ai") for tier in TIERS]
+
+
+# --- ops: maintenance (issue 6) ----------------------------------------------------------------
+# Periodic jobs, registered with rq-scheduler when `manage.py rqscheduler` starts (jobs.scheduler).
+# They are plain RQ functions (jobs.maintenance), not JobRuns: they have no subject or owner, they
+# are idempotent and fired again by the next tick, so a lost or failed tick needs no retry; and the
+# reconciler must not depend on the machinery it repairs (a reconcile JobRun lost in a FLUSHALL
+# would itself wait for a reconcile). Each tick's outcome is in RQ's registries and the log.
+# The same policy fields apply: queue (group + tier), timeout and result TTLs; max_attempts is 1.
+
+
+@dataclass(frozen=True)
+class PeriodicPolicy:
+    kind: str
+    cron: str  # when it fires, in UTC (crontab syntax)
+    policy: JobPolicy
+
+
+def _maintenance(kind: str, cron: str, timeout_s: int) -> PeriodicPolicy:
+    return PeriodicPolicy(kind=kind, cron=cron, policy=JobPolicy(
+        kind=kind, group="cpu", tier="low", timeout_s=timeout_s, max_attempts=1, backoff_base_s=1,
+        backoff_cap_s=1, jitter=0.0, result_ttl_s=3600, failure_ttl_s=7 * DAY, payload=NoopPayload,
+    ))
+
+
+PERIODIC: dict[str, PeriodicPolicy] = {
+    entry.kind: entry
+    for entry in (
+        _maintenance("reconcile", "* * * * *", timeout_s=300),
+        _maintenance("retention_cleanup", "17 3 * * *", timeout_s=3600),
+        _maintenance("usage_rollup", "5 * * * *", timeout_s=600),
+    )
+}

@@ -10,17 +10,20 @@ point.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from typing import Any, Callable
 
 from django.conf import settings
 from django.utils import timezone
+from redis.exceptions import RedisError
 from rq.job import Job
 
 from jobs.models import JobRun
 from studyapp.core.errors import Cancelled
 
+log = logging.getLogger(__name__)
 _DIGITS = re.compile(r"\d+")
 META_KEY = "progress"
 # job.meta is rewritten at every stage change and otherwise at most this often: the admin polls
@@ -86,7 +89,7 @@ class ProgressReporter:
         if self.job is None:
             return
         self.job.meta[META_KEY] = snapshot
-        self.job.save_meta()
+        _save_meta(self.job)
 
     def _write_row(self, snapshot: dict[str, Any]) -> None:
         fields: dict[str, Any] = {"stage": snapshot["stage"][:120], "progress": snapshot, "updated_at": timezone.now()}
@@ -105,4 +108,13 @@ def set_meta_stage(job: Job | None, stage: str, **extra: Any) -> None:
         return
     job.meta[META_KEY] = {"stage": stage, "percent": extra.pop("percent", None), "message": extra.pop("message", ""),
                           "done": None, "total": None, "eta_s": None, "at": time.time(), **extra}
-    job.save_meta()
+    _save_meta(job)
+
+
+def _save_meta(job: Job) -> None:
+    # job.meta is the live view; the row is the truth. A Redis blip (restart, failover) must not
+    # fail the work: the next write or the row catches up.
+    try:
+        job.save_meta()
+    except RedisError as exc:
+        log.warning("could not write progress of job %s to Redis: %s", job.id, exc)

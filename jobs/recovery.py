@@ -1,12 +1,22 @@
-"""Finding runs that Redis lost or whose worker died, and putting them back on their queue.
+"""The reconciler: compares unfinished JobRuns with Redis and repairs what Redis lost or left stuck.
 
-A run is lost when the database says it is unfinished but Redis has no live job for it:
-- running, but its RQ job is gone, ended without the runner recording an outcome (RQ marked it
-  failed as abandoned, or stopped), or is STARTED with an expired heartbeat (worker and work-horse
-  killed together: RQ itself would notice only after ~10 minutes);
-- queued or waiting, but its RQ job is gone (Redis flushed or restarted empty) - after a grace
-  period, because a run is written before its job is enqueued on commit.
-Lost runs go back on their queue with the same id; the attempt the dead worker spent counts.
+The database is the truth and Redis the transport, so every unfinished run must have a live job in
+Redis. Each pass (every worker's maintenance, every JOBS_RECOVERY_INTERVAL_S, and the `reconcile`
+cron job every minute) looks at running runs and at queued or waiting runs older than a grace period
+(a run is written before its job is enqueued on commit) and sorts out three cases:
+
+- lost: the run's job is gone (Redis restarted without persistence, FLUSHALL), ended without the
+  runner recording an outcome (RQ marked it abandoned or stopped), or is STARTED while its worker
+  stopped sending heartbeats (worker and work-horse killed together; RQ itself would notice only
+  after ~10 minutes). The run goes back on its queue with the same id and its remaining attempts
+  (the attempt a dead worker spent counts); the runs waiting for it are re-linked behind it.
+- alive without a trace: a work-horse that is still running when Redis is flushed leaves no job
+  behind. Its worker keeps writing a liveness key (jobs.worker), and a run is only called lost when
+  neither that key nor RQ's heartbeat has been seen for a whole heartbeat period, so a live run is
+  never started a second time.
+- stuck: a job DEFERRED behind a run that has ended, or behind a job that no longer lists it as a
+  dependent (RQ would never release it). Behind a success it is enqueued again; behind a failure or
+  cancellation it ends with the upstream's reason, as the runner would have done.
 """
 
 from __future__ import annotations
@@ -15,8 +25,10 @@ import logging
 import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
@@ -27,71 +39,180 @@ from jobs.submit import enqueue_run
 
 log = logging.getLogger(__name__)
 
-ENQUEUE_GRACE = timedelta(seconds=30)
+ENQUEUE_GRACE = timedelta(seconds=30)  # the default of settings.JOBS_ENQUEUE_GRACE_S
 _ALIVE = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+ALIVE_KEY = "studyapp:run-alive:{}"
+_SUSPECT_KEY = "studyapp:run-suspect:{}"
+
+
+def heartbeat_ttl_s() -> int:
+    """How long a running run may go without any sign of life before it counts as lost."""
+    return settings.JOBS_HEARTBEAT_INTERVAL_S + settings.JOBS_HEARTBEAT_GRACE_S
 
 
 def recover_lost_runs() -> list[str]:
-    """Re-enqueue every lost run (upstream runs first). Returns the ids it re-enqueued or ended."""
-    handled = []
+    """One reconciler pass. Returns the ids of the runs it re-enqueued, re-linked or ended.
+
+    Runs are taken oldest first, so an upstream run is back on its queue before the runs behind it.
+    """
+    handled: list[str] = []
     # Running runs may have lost their worker at any moment; queued and waiting ones only matter
     # once the enqueue grace is over. A healthy backlog is not looked at again every interval.
     settled = Q(status__in=(JobRun.Status.QUEUED, JobRun.Status.WAITING),
-                updated_at__lt=timezone.now() - ENQUEUE_GRACE)
+                updated_at__lt=timezone.now() - enqueue_grace())
     candidates = (JobRun.objects.filter(Q(status=JobRun.Status.RUNNING) | settled)
-                  .select_related("subject_type").order_by("created_at"))
+                  .select_related("subject_type", "upstream").order_by("created_at"))
     for run in candidates:
-        reason = why_lost(run)
+        if str(run.id) in handled:
+            continue  # re-linked behind an upstream run earlier in this pass
+        job = fetch_job(run)  # one read per run and pass: a big backlog is looked at every pass
+        reason = why_lost(run, job)
         if reason:
-            _recover(run, reason)
-            handled.append(str(run.id))
+            handled += _recover(run, reason)
+            continue
+        stuck = why_stuck(run, job)
+        if stuck:
+            handled += _unstick(run, stuck)
     return handled
 
 
-def why_lost(run: JobRun) -> str:
-    """'' when Redis still holds the run's job alive; otherwise why the run is lost."""
+reconcile = recover_lost_runs
+
+
+def fetch_job(run: JobRun) -> Job | None:
+    """The run's RQ job, or None when Redis has none (or only a fragment, e.g. a meta write that
+    landed after a flush)."""
     try:
-        job = Job.fetch(str(run.id), connection=get_redis(run.queue))
+        return Job.fetch(str(run.id), connection=get_redis(run.queue))
     except NoSuchJobError:
-        if run.status == JobRun.Status.RUNNING or _past_grace(run):
-            return "Redis no longer has the job"
-        return ""
-    status = job.get_status(refresh=False)
+        return None
+
+
+_FETCH = object()
+
+
+def why_lost(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assignment]
+    """'' when Redis still holds the run's job (given, or fetched) alive; otherwise why the run is lost."""
+    if job is _FETCH:
+        job = fetch_job(run)
     if run.status != JobRun.Status.RUNNING:
+        if job is None:
+            return "Redis no longer has the job" if _past_grace(run) else ""
+        status = job.get_status(refresh=False)
         return "" if status in _ALIVE or status == JobStatus.STARTED else f"its job is {status} in Redis"
+    if job is None:
+        return "" if _alive(run) or _first_sighting(run) else "Redis no longer has the job"
+    status = job.get_status(refresh=False)
     if status == JobStatus.STARTED:
-        return "" if _heartbeat_alive(run) else "its worker stopped sending heartbeats"
+        return "" if _alive(run) else "its worker stopped sending heartbeats"
     if status in _ALIVE:
         return ""
     return f"its worker died (job {status})"
 
 
+def why_stuck(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assignment]
+    """'' unless the run's job is DEFERRED behind something that will never release it."""
+    if run.status == JobRun.Status.RUNNING or not _past_grace(run):
+        return ""
+    if job is _FETCH:
+        job = fetch_job(run)
+    if job is None or job.get_status(refresh=False) != JobStatus.DEFERRED:
+        return ""
+    upstream = run.upstream
+    if upstream is None:
+        return "deferred without an upstream run"
+    if upstream.is_finished:
+        return f"deferred behind a {upstream.status} run"
+    upstream_job = fetch_job(upstream)
+    if upstream_job is None:
+        return ""  # the upstream is lost itself; recovering it re-links this run
+    if not get_redis(run.queue).sismember(upstream_job.dependents_key, str(run.id)):
+        return "deferred behind a job that does not know it"
+    return ""
+
+
+def enqueue_grace() -> timedelta:
+    return timedelta(seconds=settings.JOBS_ENQUEUE_GRACE_S)
+
+
 def _past_grace(run: JobRun) -> bool:
-    return run.updated_at < timezone.now() - ENQUEUE_GRACE
+    return run.updated_at < timezone.now() - enqueue_grace()
 
 
-def _heartbeat_alive(run: JobRun) -> bool:
-    """The started registry scores each execution with the time its heartbeat expires."""
-    registry = StartedJobRegistry(run.queue, connection=get_redis(run.queue))
+def _alive(run: JobRun) -> bool:
+    """A sign of life from the worker: its own liveness key or RQ's heartbeat in the started registry."""
+    redis = get_redis(run.queue)
+    if redis.exists(ALIVE_KEY.format(run.id)):
+        return True
+    registry = StartedJobRegistry(run.queue, connection=redis)
     job_id = str(run.id).encode()
     now = time.time()
-    entries = get_redis(run.queue).zrange(registry.key, 0, -1, withscores=True)
+    entries = redis.zrange(registry.key, 0, -1, withscores=True)
     return any(member.split(b":")[0] == job_id and score > now for member, score in entries)
 
 
-def _recover(run: JobRun, reason: str) -> None:
+def _first_sighting(run: JobRun) -> bool:
+    """True the first time a running run is seen without any trace, and until a heartbeat period
+    has passed since: a live work-horse re-creates its liveness key within one heartbeat interval."""
+    redis = get_redis(run.queue)
+    key = _SUSPECT_KEY.format(run.id)
+    ttl = heartbeat_ttl_s()
+    if redis.set(key, time.time(), nx=True, ex=ttl * 4):
+        return True
+    first_seen = float(redis.get(key) or 0)
+    return time.time() - first_seen < ttl
+
+
+def _recover(run: JobRun, reason: str) -> list[str]:
     if run.cancel_requested:
         _finish(run, JobRun.Status.CANCELLED, "cancelled by the user")
-        return
+        return [str(run.id)]
     if run.status == JobRun.Status.RUNNING and run.attempts >= run.max_attempts:
         _finish(run, JobRun.Status.FAILED, f"the worker stopped unexpectedly {run.attempts} times; giving up")
-        return
-    log.warning("run %s (%s) is lost: %s; re-enqueueing", run.id, run.kind, reason)
-    discard_rq_job(run)
-    JobRun.objects.filter(pk=run.pk, status=run.status).update(
-        status=JobRun.Status.QUEUED, stage=f"requeued: {reason}"[:120], updated_at=timezone.now()
+        return [str(run.id)]
+    log.warning("run %s (%s) is lost: %s; re-enqueueing (attempt %s of %s spent)", run.id, run.kind, reason,
+                run.attempts, run.max_attempts)
+    if not _requeue(run, f"requeued: {reason}"):
+        return []
+    return [str(run.id), *_relink_downstream(run)]
+
+
+def _requeue(run: JobRun, stage: str) -> bool:
+    """Put the run back on its queue as queued (only if no one else moved it meanwhile)."""
+    moved = JobRun.objects.filter(pk=run.pk, status=run.status).update(
+        status=JobRun.Status.QUEUED, stage=stage[:120], next_attempt_at=None, updated_at=timezone.now()
     )
-    enqueue_run(run)
+    if moved:
+        discard_rq_job(run)
+        enqueue_run(run)
+    return bool(moved)
+
+
+def _relink_downstream(run: JobRun) -> list[str]:
+    """Enqueue the runs waiting for `run` again, so RQ releases them when its new job ends.
+
+    Deleting a job deletes the list of jobs that depend on it: without this, they stay DEFERRED.
+    """
+    relinked = []
+    for downstream in run.downstream.filter(status__in=(JobRun.Status.QUEUED, JobRun.Status.WAITING)) \
+            .select_related("subject_type", "upstream").order_by("created_at"):
+        if _requeue(downstream, f"re-linked behind its {run.kind} run"):
+            relinked += [str(downstream.id), *_relink_downstream(downstream)]
+    return relinked
+
+
+def _unstick(run: JobRun, reason: str) -> list[str]:
+    from jobs.runner import upstream_failure
+
+    upstream = run.upstream
+    if upstream is not None and upstream.status in (JobRun.Status.FAILED, JobRun.Status.CANCELLED):
+        log.warning("run %s (%s) is stuck: %s; ending it", run.id, run.kind, reason)
+        _finish(run, JobRun.Status.FAILED, upstream_failure(upstream))
+        return [str(run.id)]
+    log.warning("run %s (%s) is stuck: %s; enqueueing it again", run.id, run.kind, reason)
+    if not _requeue(run, f"requeued: {reason}"):
+        return []
+    return [str(run.id), *_relink_downstream(run)]
 
 
 def _finish(run: JobRun, status: str, message: str) -> None:
@@ -105,11 +226,15 @@ def discard_rq_job(run: JobRun) -> None:
     """Remove what is left of the old RQ job, so enqueueing the same id runs it once."""
     redis = get_redis(run.queue)
     try:
-        Job.fetch(str(run.id), connection=redis).delete(remove_from_queue=True, delete_dependents=False)
-    except NoSuchJobError:
-        pass
-    started_key = StartedJobRegistry(run.queue, connection=redis).key
-    prefix = f"{run.id}".encode()
-    stale = [m for m in redis.zrange(started_key, 0, -1) if m.split(b":")[0] == prefix]
-    if stale:
-        redis.zrem(started_key, *stale)
+        job = fetch_job(run)
+        if job is not None:
+            job.delete(remove_from_queue=True, delete_dependents=False)
+        else:
+            redis.delete(Job.key_for(str(run.id)))  # a fragment left by a late meta write
+        started_key = StartedJobRegistry(run.queue, connection=redis).key
+        prefix = f"{run.id}".encode()
+        stale = [m for m in redis.zrange(started_key, 0, -1) if m.split(b":")[0] == prefix]
+        if stale:
+            redis.zrem(started_key, *stale)
+    except RedisError as exc:
+        log.warning("could not clean up the RQ job of run %s: %s", run.id, exc)

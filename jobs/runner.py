@@ -27,6 +27,8 @@ from django.utils import timezone
 from rq import Retry, get_current_job
 from rq.timeouts import JobTimeoutException
 
+from jobs import events, metrics
+from jobs.logcontext import job_context, set_attempt
 from jobs.models import JobRun
 from jobs.policies import policy_for
 from jobs.progress import META_KEY, ProgressReporter, set_meta_stage
@@ -59,8 +61,16 @@ def close_inherited_connections() -> None:
 
 def run_job(run_id: str) -> Any:
     job = get_current_job()
+    kind = (job.meta.get("kind") if job is not None else None) or "-"
+    with job_context(run_id=str(run_id), kind=kind, attempt=0):
+        return _run(run_id, job)
+
+
+def _run(run_id: str, job) -> Any:
     run = _claim_at_once(run_id, job)
     if run is not None:
+        set_attempt(run.attempts)
+        metrics.record_attempt(run.kind)
         return _execute(run, job)
     try:
         # A plain primary-key get: .first() would add an ORDER BY, which costs more than the
@@ -77,9 +87,11 @@ def run_job(run_id: str) -> Any:
     waiting = _wait_for_upstream(run, job)
     if waiting is not None:
         return waiting
+    set_attempt(run.attempts + 1)
     run = _claim(run, job)
     if run is None:
         return None
+    metrics.record_attempt(run.kind)
     return _execute(run, job)
 
 
@@ -91,8 +103,7 @@ def _wait_for_upstream(run: JobRun, job) -> Any:
     if upstream is None or upstream.status == JobRun.Status.SUCCEEDED:
         return None
     if upstream.status in JobRun.FINISHED:
-        reason = upstream.error or upstream.status
-        return _end(run, job, JobRun.Status.FAILED, f"{_label(upstream.kind)} {upstream.status}: {reason}")
+        return _end(run, job, JobRun.Status.FAILED, upstream_failure(upstream))
     return _retry_later(run, job, _UPSTREAM_POLL_S, f"waiting for {_label(upstream.kind)}", spent_attempt=False)
 
 
@@ -124,6 +135,11 @@ def _claim_at_once(run_id: str, job) -> JobRun | None:
     # list(): read the row to the end, so SQLite finishes the statement (and its write) at once.
     claimed = list(JobRun.objects.raw(_claim_sql(), params))
     return claimed[0] if claimed else None
+
+
+def upstream_failure(upstream: JobRun) -> str:
+    """Why a run cannot start when the run it waits for ended without success."""
+    return f"{_label(upstream.kind)} {upstream.status}: {upstream.error or upstream.status}"
 
 
 def _claim(run: JobRun, job) -> JobRun | None:
@@ -205,6 +221,7 @@ def _retry_later(run: JobRun, job, delay: float, stage: str, *, spent_attempt: b
         fields["error"] = error
     if refund and spent_attempt:
         fields["attempts"] = F("attempts") - 1
+        metrics.record_rate_limit_wait(run.kind)
     JobRun.objects.filter(pk=run.pk).update(**fields)
     set_meta_stage(job, stage, retry_in_s=delay_s)
     return Retry(max=_UNBOUNDED, interval=[delay_s])
@@ -219,6 +236,7 @@ def _succeed(run: JobRun, job, result: Any) -> None:
         # Only a job that reported progress has a snapshot in job.meta that would now be stale
         # for RQ's tools; a job that never reported any saves the Redis round trip.
         set_meta_stage(job, "done", percent=100.0)
+    _after_end(run, JobRun.Status.SUCCEEDED, now)
 
 
 def _end(run: JobRun, job, status: str, message: str, *, for_student: str | None = None) -> None:
@@ -243,7 +261,15 @@ def end_run(run: JobRun, status: str, message: str, *, for_student: str | None =
     if ended:
         run.refresh_from_db()
         TASKS[run.kind].on_failure(run, for_student or message)
+        _after_end(run, status, now)
     return bool(ended)
+
+
+def _after_end(run: JobRun, status: str, finished_at) -> None:
+    """Count the outcome and tell whoever listens (webhooks) once a document's pipeline is over."""
+    duration = (finished_at - run.started_at).total_seconds() if run.started_at else None
+    metrics.record_finished(run.kind, status, duration)
+    events.run_ended(run)
 
 
 def _label(kind: str) -> str:

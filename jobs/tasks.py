@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 from django.conf import settings
 
+from jobs import metrics
 from jobs.models import JobRun
 from jobs.policies import policy_for
 from jobs.ratelimit import ProviderLimiter
@@ -23,6 +24,8 @@ from studyapp.graphs import explanations, services as graphs
 from studyapp.graphs.models import Concept, ConceptGraph
 from studyapp.quizzes import services as quizzes
 from studyapp.quizzes.models import Quiz
+from studyapp.webhooks import services as webhooks
+from studyapp.webhooks.models import WebhookDelivery
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,26 @@ def explain_connection(run: JobRun, progress: ProgressCallback) -> dict:
 def record_usage(run: JobRun, usage: Usage) -> None:
     """Token usage of the run's provider calls (cached answers cost nothing)."""
     JobRun.objects.filter(pk=run.pk).update(usage=usage.model_dump())
+    metrics.record_tokens(run.kind, prompt=usage.prompt_tokens, completion=usage.completion_tokens)  # ops (issue 6)
+
+
+# --- ops: webhooks (issue 6) ---
+
+
+def deliver_webhook(run: JobRun, progress: ProgressCallback) -> dict:
+    delivery = WebhookDelivery.objects.get(pk=run.subject_id)
+    progress("posting")
+    delivery = webhooks.delivery_send(delivery=delivery, timeout_s=settings.WEBHOOK_TIMEOUT_S,
+                                      allow_private=not settings.WEBHOOK_BLOCK_PRIVATE_ADDRESSES)
+    return {"delivery_id": delivery.pk, "status": delivery.status, "response_status": delivery.response_status}
+
+
+def deliver_webhook_failed(run: JobRun, message: str) -> None:
+    webhooks.delivery_mark_failed(delivery_id=run.subject_id, error=message)
+
+
+def deliver_webhook_retried(run: JobRun) -> None:
+    webhooks.delivery_requeue(delivery_id=run.subject_id)
 
 
 # --- create_quiz (issue 4) ---------------------------------------------------------------------
@@ -132,4 +155,6 @@ TASKS: dict[str, Task] = {
     "explain_connection": Task(run=explain_connection, on_failure=nothing_to_undo, on_retry=nothing_to_undo),
     "create_quiz": Task(run=create_quiz, on_failure=create_quiz_failed, on_retry=create_quiz_retried),
     "noop": Task(run=noop, on_failure=nothing_to_undo, on_retry=nothing_to_undo),
+    # ops (issue 6)
+    "deliver_webhook": Task(run=deliver_webhook, on_failure=deliver_webhook_failed, on_retry=deliver_webhook_retried),
 }

@@ -17,7 +17,11 @@ from django.conf import settings
 from rq.exceptions import StopRequested
 from django.db import connections
 
-from jobs.recovery import recover_lost_runs
+from redis.exceptions import RedisError
+
+from jobs.control import record_stopped
+from jobs.logcontext import job_context
+from jobs.recovery import ALIVE_KEY, heartbeat_ttl_s, recover_lost_runs
 from jobs.runner import close_inherited_connections
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,11 @@ class _RecoveringMixin:
             interval = min(job.timeout - working_time, interval)
         return int(interval) + settings.JOBS_HEARTBEAT_GRACE_S
 
+    def perform_job(self, job, queue, *args, **kwargs):
+        # RQ's own lines about the job (started, succeeded, failed) carry the run too.
+        with job_context(run_id=job.id, kind=(job.meta or {}).get("kind", "-"), attempt="-"):
+            return super().perform_job(job, queue, *args, **kwargs)
+
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
         try:
@@ -58,6 +67,25 @@ class _RecoveringMixin:
 
 class Worker(_RecoveringMixin, rq.Worker):
     """Forking worker: one work-horse process per job, killable on timeout or stop."""
+
+    def maintain_heartbeats(self, job, execution):
+        super().maintain_heartbeats(job, execution)
+        # RQ's heartbeat only refreshes registry entries that still exist (ZADD XX): after a
+        # FLUSHALL a live horse would leave no trace and the reconciler would start the run a
+        # second time. This key comes back at the next heartbeat (jobs.recovery reads it).
+        try:
+            self.connection.set(ALIVE_KEY.format(job.id), self.name, ex=heartbeat_ttl_s())
+        except RedisError:
+            log.warning("could not write the liveness key of job %s", job.id)
+
+    def _handle_stopped_job(self, job, queue, execution):
+        # The horse was killed by RQ's stop command (jobs.control.cancel_run): the runner never
+        # got to record it, so the worker does, at once rather than at the next reconcile.
+        super()._handle_stopped_job(job, queue, execution)
+        try:
+            record_stopped(job.id)
+        except Exception:
+            log.exception("could not record the stop of job %s; the reconciler will", job.id)
 
     def fork_work_horse(self, job, queue):
         connections.close_all()

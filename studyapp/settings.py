@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "studyapp.ai",
     "studyapp.graphs",
     "studyapp.quizzes",
+    "studyapp.webhooks",  # ops (issue 6)
     "jobs",
     # --- web UI (issue 4) ---
     "django_htmx",
@@ -138,7 +139,9 @@ JOB_QUEUE_NAMES = [
     "ai_high", "ai_default", "ai_low",
 ]
 RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600} for name in JOB_QUEUE_NAMES}
-RQ = {"WORKER_CLASS": "jobs.worker.Worker", "JOB_CLASS": "rq.job.Job"}
+RQ = {"WORKER_CLASS": "jobs.worker.Worker", "JOB_CLASS": "rq.job.Job",
+      # ops (issue 6): registers the periodic jobs when `manage.py rqscheduler` starts.
+      "SCHEDULER_CLASS": "jobs.scheduler.Scheduler"}
 RQ_SHOW_ADMIN_LINK = True
 
 # How often a worker looks for runs whose worker died (seconds). RQ's own default is 600.
@@ -147,6 +150,9 @@ JOBS_RECOVERY_INTERVAL_S = env_int("JOBS_RECOVERY_INTERVAL_S", 20, minimum=1)
 # job counts as abandoned. Recovery notices a dead worker within interval + grace + recovery interval.
 JOBS_HEARTBEAT_INTERVAL_S = env_int("JOBS_HEARTBEAT_INTERVAL_S", 10, minimum=1)
 JOBS_HEARTBEAT_GRACE_S = env_int("JOBS_HEARTBEAT_GRACE_S", 30, minimum=2)
+# ops (issue 6): a queued run whose job Redis does not have is re-enqueued once it is this old (a
+# run is written before its job is enqueued on commit).
+JOBS_ENQUEUE_GRACE_S = env_int("JOBS_ENQUEUE_GRACE_S", 30, minimum=1)
 # The JobRun row mirrors job.meta at every stage change and at most this often otherwise.
 JOBS_DB_PROGRESS_INTERVAL_S = env_float("JOBS_DB_PROGRESS_INTERVAL_S", 1.0, minimum=0.0)
 
@@ -190,11 +196,56 @@ if not QUIZ_DEFAULT_TYPES or set(QUIZ_DEFAULT_TYPES) - set(QUIZ_TYPES):
 DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-password")
 
+# --- ops (issue 6): storage, webhooks, metrics, logs ------------------------------------------
+# Uploaded files on S3-compatible storage (AWS, MinIO, Ceph, R2...) when a bucket is named, so
+# workers on other machines read them without a shared volume; a local folder otherwise.
+# Read into lower-case names (not Django settings): django-storages would take empty AWS_*
+# settings as its defaults.
+_s3_bucket = env_str("AWS_STORAGE_BUCKET_NAME", "")
+_s3_options = {
+    "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", ""),  # empty: AWS itself
+    "region_name": env_str("AWS_S3_REGION_NAME", ""),
+    "access_key": env_str("AWS_ACCESS_KEY_ID", ""),  # empty: boto3's own lookup (env, instance role)
+    "secret_key": env_str("AWS_SECRET_ACCESS_KEY", ""),
+    "location": env_str("AWS_LOCATION", ""),  # a key prefix inside the bucket
+}
+if _s3_bucket:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _s3_bucket,
+            **{key: value for key, value in _s3_options.items() if value},
+            "default_acl": None,  # the bucket's policy decides; uploads are private
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
+# Webhooks never reach loopback, private or link-local addresses unless this is off (it is off
+# by default only with DEBUG on, for local receivers); the resolved address is what is checked.
+WEBHOOK_BLOCK_PRIVATE_ADDRESSES = env_bool("WEBHOOK_BLOCK_PRIVATE_ADDRESSES", not DEBUG)
+WEBHOOK_TIMEOUT_S = env_float("WEBHOOK_TIMEOUT_S", 10.0, minimum=1.0)
+
+# /metrics answers staff sessions, and requests with `Authorization: Bearer <METRICS_TOKEN>`
+# when it is set (Prometheus). django-rq's own JSON stats take RQ_API_TOKEN.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+RQ_API_TOKEN = env_str("RQ_API_TOKEN", "")
+
+# Every log line written during a job carries run_id, kind and attempt (jobs.logcontext);
+# LOG_FORMAT=json writes one JSON object per line for log collectors.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", choices=("plain", "json"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"job_context": {"()": "jobs.logcontext.JobContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s%(job)s %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(run_id)s %(kind)s %(attempt)s %(process)d %(message)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["job_context"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "rq.worker": {"level": env_str("RQ_LOG_LEVEL", "INFO")},

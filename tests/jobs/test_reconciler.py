@@ -1,0 +1,201 @@
+"""The reconciler in-process: runs Redis lost, DEFERRED runs that can never start, live runs
+without a trace. Real Redis, real documents, a SimpleWorker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rq.job import Job, JobStatus
+
+from jobs.connection import get_redis
+from jobs.models import JobRun
+from jobs.pipelines import document_upload
+from jobs.recovery import ALIVE_KEY, ENQUEUE_GRACE, recover_lost_runs
+from jobs.submit import submit
+from studyapp.core.errors import PermanentError
+from studyapp.documents.models import Document, DocumentPage
+from studyapp.graphs.models import ConceptGraph
+from tests.conftest import pdf_path
+from tests.jobs.helpers import drain, drain_with_retries
+from tests.jobs.test_runner import noop_policy  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SMALL_PDFS = ["pdflatex-4-pages.pdf", "multicolumn.pdf", "002-trivial-libre-office-writer.pdf"]
+
+
+def upload(owner, name: str) -> Document:
+    with pdf_path(name).open("rb") as fh:
+        return document_upload(owner=owner, upload=fh, filename=name)[0]
+
+
+def settle(*runs: JobRun) -> None:
+    """Age runs past the enqueue grace, as if the reconciler came by a while later."""
+    JobRun.objects.filter(pk__in=[r.pk for r in runs] or JobRun.objects.values("pk")).update(
+        updated_at=timezone.now() - ENQUEUE_GRACE * 2)
+
+
+def rq_status(run: JobRun) -> str | None:
+    try:
+        return Job.fetch(str(run.id), connection=get_redis()).get_status()
+    except Exception:
+        return None
+
+
+def test_documents_queued_before_a_flushall_all_complete_once(alice, settings):
+    """FLUSHALL with three pipelines queued (extract -> graph): all re-enqueued, each done once."""
+    settings.PIPELINE_AUTO_GRAPH = True
+    documents = [upload(alice, name) for name in SMALL_PDFS]
+    assert JobRun.objects.count() == 6
+    get_redis().flushall()
+    settle()
+    recovered = recover_lost_runs()
+    assert len(recovered) == 6
+    extracts = JobRun.objects.filter(kind="extract_document")
+    graphs = JobRun.objects.filter(kind="generate_graph")
+    # Upstream first, then its graph run re-linked behind it as an RQ dependency.
+    assert all(rq_status(r) == JobStatus.QUEUED for r in extracts)
+    assert all(rq_status(r) == JobStatus.DEFERRED for r in graphs)
+    drain_with_retries()
+    for document in documents:
+        document.refresh_from_db()
+        assert document.status == "ready"
+        indexes = list(DocumentPage.objects.filter(document=document).values_list("index", flat=True))
+        assert sorted(indexes) == list(range(document.page_count))
+        assert ConceptGraph.objects.filter(document=document).count() == 1
+    assert set(JobRun.objects.values_list("status", "attempts")) == {("succeeded", 1)}
+
+
+def test_a_run_is_not_re_enqueued_within_the_enqueue_grace(alice, noop_policy):
+    """A run just written may not be enqueued yet (on commit): the reconciler leaves it alone."""
+    noop_policy(lambda run, progress: "ok")
+    run = submit("noop", alice, alice)
+    get_redis().flushall()
+    assert recover_lost_runs() == []
+    settle(run)
+    assert recover_lost_runs() == [str(run.id)]
+
+
+def test_a_run_deferred_behind_a_failed_upstream_ends_with_its_reason(alice, noop_policy):
+    """The upstream failed but RQ never released its dependent: the reconciler ends it failed."""
+    noop_policy(lambda run, progress: "ok")
+    upstream = submit("noop", alice, alice, {"n": 1})
+    downstream = submit("noop", alice, alice, {"n": 2}, upstream=upstream)
+    # The upstream's job is deleted (with the list of its dependents) and its run recorded failed,
+    # as if an operator removed it in RQ's dashboard after it failed.
+    Job.fetch(str(upstream.id), connection=get_redis()).delete()
+    JobRun.objects.filter(pk=upstream.pk).update(status="failed", error="password required",
+                                                 finished_at=timezone.now())
+    assert rq_status(downstream) == JobStatus.DEFERRED
+    settle(downstream)
+    assert recover_lost_runs() == [str(downstream.id)]
+    downstream.refresh_from_db()
+    assert (downstream.status, downstream.error) == ("failed", "noop failed: password required")
+    assert rq_status(downstream) is None
+
+
+def test_a_run_deferred_behind_a_job_that_forgot_it_is_re_linked_and_runs(alice, noop_policy):
+    """The upstream's job lost its dependents list: the dependent is enqueued behind it again."""
+    order = []
+    noop_policy(lambda run, progress: order.append(run.payload["n"]))
+    upstream = submit("noop", alice, alice, {"n": 1})
+    downstream = submit("noop", alice, alice, {"n": 2}, upstream=upstream)
+    get_redis().delete(Job.fetch(str(upstream.id), connection=get_redis()).dependents_key)
+    settle(downstream)
+    assert recover_lost_runs() == [str(downstream.id)]
+    drain()
+    downstream.refresh_from_db()
+    assert order == [1, 2] and downstream.status == "succeeded"
+
+
+def test_a_run_deferred_behind_a_succeeded_upstream_is_enqueued(alice, noop_policy):
+    """The upstream succeeded but its dependent was never released: it is enqueued and runs."""
+    noop_policy(lambda run, progress: "ok")
+    upstream = submit("noop", alice, alice, {"n": 1})
+    downstream = submit("noop", alice, alice, {"n": 2}, upstream=upstream)
+    Job.fetch(str(upstream.id), connection=get_redis()).delete()
+    JobRun.objects.filter(pk=upstream.pk).update(status="succeeded", finished_at=timezone.now())
+    settle(downstream)
+    assert recover_lost_runs() == [str(downstream.id)]
+    drain()
+    downstream.refresh_from_db()
+    assert (downstream.status, downstream.attempts) == ("succeeded", 1)
+
+
+def running_without_a_trace(alice, *, attempts: int = 1, max_attempts: int = 3) -> JobRun:
+    run = submit("noop", alice, alice)
+    get_redis().flushall()
+    JobRun.objects.filter(pk=run.pk).update(status="running", attempts=attempts, max_attempts=max_attempts,
+                                            started_at=timezone.now())
+    run.refresh_from_db()
+    return run
+
+
+def test_a_running_run_without_a_trace_is_lost_only_after_a_heartbeat_period(alice, noop_policy, settings,
+                                                                              monkeypatch):
+    """First sighting: maybe a live horse whose job was flushed. A heartbeat period later: lost."""
+    noop_policy(lambda run, progress: "ok")
+    run = running_without_a_trace(alice)
+    assert recover_lost_runs() == []
+    import jobs.recovery as recovery
+
+    later = recovery.time.time() + recovery.heartbeat_ttl_s() + 1
+    monkeypatch.setattr(recovery.time, "time", lambda: later)
+    assert recover_lost_runs() == [str(run.id)]
+    monkeypatch.undo()
+    drain()
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("succeeded", 2), "the lost attempt counts"
+
+
+def test_a_live_run_whose_job_was_flushed_is_left_to_finish(alice, noop_policy, monkeypatch):
+    """Its worker's liveness key came back after the flush: the run is never started twice."""
+    noop_policy(lambda run, progress: "ok")
+    run = running_without_a_trace(alice)
+    get_redis().set(ALIVE_KEY.format(run.id), "worker-1", ex=60)
+    import jobs.recovery as recovery
+
+    recover_lost_runs()
+    later = recovery.time.time() + recovery.heartbeat_ttl_s() + 1
+    monkeypatch.setattr(recovery.time, "time", lambda: later)
+    get_redis().set(ALIVE_KEY.format(run.id), "worker-1", ex=60)
+    assert recover_lost_runs() == []
+    run.refresh_from_db()
+    assert run.status == "running"
+
+
+def test_a_lost_run_that_spent_its_attempts_fails_with_the_reason(alice, noop_policy, monkeypatch):
+    """No attempts left: failed, saying the worker kept dying, instead of running forever."""
+    failures = []
+    noop_policy(lambda run, progress: "ok", on_failure=lambda run, message: failures.append(message))
+    run = running_without_a_trace(alice, attempts=3, max_attempts=3)
+    import jobs.recovery as recovery
+
+    recover_lost_runs()
+    later = recovery.time.time() + recovery.heartbeat_ttl_s() + 1
+    monkeypatch.setattr(recovery.time, "time", lambda: later)
+    recover_lost_runs()
+    run.refresh_from_db()
+    assert run.status == "failed" and "3 times" in run.error
+    assert failures == [run.error]
+
+
+def test_a_failed_run_s_downstream_recovered_after_a_flush_fails_with_the_reason(alice, noop_policy):
+    """After a flush, a graph run whose extraction had failed ends failed, not stuck."""
+
+    def fail_first(run, progress):
+        if run.payload["n"] == 1:
+            raise PermanentError("not a PDF")
+
+    noop_policy(fail_first)
+    upstream = submit("noop", alice, alice, {"n": 1})
+    downstream = submit("noop", alice, alice, {"n": 2}, upstream=upstream)
+    JobRun.objects.filter(pk=upstream.pk).update(status="failed", error="not a PDF", finished_at=timezone.now())
+    get_redis().flushall()
+    settle(downstream)
+    assert recover_lost_runs() == [str(downstream.id)]
+    drain()
+    downstream.refresh_from_db()
+    assert (downstream.status, downstream.error) == ("failed", "noop failed: not a PDF")
