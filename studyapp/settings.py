@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from studyapp.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
+from studyapp.env import env_bool, env_choice, env_float, env_int, env_list, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("STUDYAPP_VAR_DIR", str(BASE_DIR / "var")))
@@ -162,6 +162,12 @@ PIPELINE_AUTO_GRAPH = env_bool("PIPELINE_AUTO_GRAPH", True)
 # A readable graph: at most this many concepts, the most important ones.
 GRAPH_MAX_CONCEPTS = env_int("GRAPH_MAX_CONCEPTS", 60, minimum=5)
 GRAPH_CONCEPTS_PER_CHUNK = env_int("GRAPH_CONCEPTS_PER_CHUNK", 15, minimum=1)
+
+# --- REST API (issue 5) -------------------------------------------------------------------------
+# django-ninja under /api/ (docs at /api/docs); per-student API keys live in studyapp.apikeys.
+INSTALLED_APPS += ["ninja", "studyapp.apikeys", "studyapp.api"]
+# Write requests (POST, DELETE...) per student, counted in Redis by `limits` for all web processes.
+API_WRITE_RATE = env_rate("API_WRITE_RATE", "60/minute")
 
 # --- Demo --------------------------------------------------------------------------------------
 DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")
