@@ -10,7 +10,7 @@ from pydantic import Field
 from jobs.pipelines import document_delete, document_upload
 from jobs.selectors import latest_run_per_kind
 from studyapp.api.errors import read_errors, write_errors
-from studyapp.api.ids import ObjectId
+from studyapp.api.schemas import ObjectId, choices
 from studyapp.api.jobs import JobOut
 from studyapp.api.pagination import Pages
 from studyapp.documents.models import Document, DocumentPage
@@ -24,7 +24,7 @@ router = Router(tags=["documents"])
 class DocumentOut(Schema):
     id: int
     title: str
-    status: Document.Status
+    status: choices(Document.Status)
     page_count: int | None = Field(description="known once extraction has opened the file")
     size: int = Field(description="bytes")
     error: str = Field(description="why processing failed, in words for the student")
@@ -50,11 +50,18 @@ class PageOut(Schema):
     index: int = Field(description="0-based position in the file")
     label: str = Field(description="the page number printed on the page (cite this)")
     text: str
-    source: DocumentPage.Source = Field(description="text layer, OCR, or empty")
+    source: choices(DocumentPage.Source) = Field(description="text layer, OCR, or empty")
     note: str
 
 
-@router.post("", response={201: DocumentDetailOut, **write_errors(413)}, summary="Upload a PDF")
+# Said in the schema as well: nothing but these three parts (Django's multipart parser gives up on odd
+# extra field names), and the file is not empty.
+_UPLOAD_BODY = {"requestBody": {"content": {"multipart/form-data": {"schema": {
+    "additionalProperties": False, "properties": {"file": {"minLength": 1}}}}}}}
+
+
+@router.post("", response={201: DocumentDetailOut, **write_errors(413)}, summary="Upload a PDF",
+             openapi_extra=_UPLOAD_BODY)
 def document_create(request, file: File[UploadedFile], title: Form[str] = "", password: Form[str] = ""):
     """Multipart upload. Extraction starts at once (then the concept graph); follow it through `jobs`. The same
     file uploaded again returns the same document. `password` opens a protected PDF and is forgotten after

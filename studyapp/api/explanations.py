@@ -9,7 +9,7 @@ from pydantic import Field
 
 from jobs.pipelines import explanation_request
 from studyapp.api.errors import read_errors, write_errors
-from studyapp.api.ids import MAX_ID, ObjectId
+from studyapp.api.schemas import MAX_ID, InputSchema, ObjectId
 from studyapp.api.jobs import JobOut
 from studyapp.graphs.models import Explanation
 from studyapp.graphs.selectors import concept_pair_for_owner, explanation_for_owner
@@ -17,7 +17,7 @@ from studyapp.graphs.selectors import concept_pair_for_owner, explanation_for_ow
 router = Router(tags=["explanations"])
 
 
-class ExplainIn(Schema):
+class ExplainIn(InputSchema):
     source_id: int = Field(ge=1, le=MAX_ID, description="a concept id (from the graph)")
     target_id: int = Field(ge=1, le=MAX_ID, description="another concept of the same graph")
 

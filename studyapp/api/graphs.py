@@ -10,7 +10,7 @@ from pydantic import Field
 from jobs.pipelines import graph_regenerate
 from studyapp.ai.schemas import RelationType
 from studyapp.api.errors import read_errors, write_errors
-from studyapp.api.ids import ObjectId
+from studyapp.api.schemas import InputSchema, ObjectId, choices
 from studyapp.api.jobs import JobOut
 from studyapp.documents.selectors import document_for_owner
 from studyapp.graphs.models import ConceptGraph, Relation
@@ -52,7 +52,7 @@ class GraphOut(Schema):
     document_id: int
     provider: str
     model: str
-    status: ConceptGraph.Status
+    status: choices(ConceptGraph.Status)
     stats: dict = Field(description="counts (concepts, relations, chunks...) and provider tokens")
     created_at: datetime
     finished_at: datetime | None
@@ -68,7 +68,7 @@ class GraphOut(Schema):
         return list(graph.relations.all())
 
 
-class RegenerateIn(Schema):
+class RegenerateIn(InputSchema):
     provider: Literal["local", "openai"] | None = Field(None, description="default: the server's AI_PROVIDER")
     model: str | None = Field(None, min_length=1, max_length=128, description="default: the provider's default")
 

@@ -20,6 +20,7 @@ from jobs.models import JobRun
 from jobs.selectors import run_for_owner, runs_for_owner
 from studyapp.api.errors import read_errors, write_errors
 from studyapp.api.pagination import Pages
+from studyapp.api.schemas import choices
 
 router = Router(tags=["jobs"])
 
@@ -40,7 +41,7 @@ class UsageOut(Schema):
 class JobOut(Schema):
     id: UUID
     kind: str = Field(description="extract_document, generate_graph, explain_connection, ...")
-    status: JobRun.Status
+    status: choices(JobRun.Status)
     finished: bool
     stage: str = Field(description="what it is doing now, e.g. 'extracting page 41/352'")
     percent: float
@@ -82,7 +83,7 @@ class JobOut(Schema):
 
 
 class JobFilter(FilterSchema):
-    status: JobRun.Status | None = None
+    status: choices(JobRun.Status) | None = None
     kind: str | None = Field(None, max_length=32)
 
 

@@ -12,14 +12,14 @@ from pydantic import Field
 
 from studyapp.api.auth import require_session
 from studyapp.api.errors import read_errors, write_errors
-from studyapp.api.ids import ObjectId
+from studyapp.api.schemas import InputSchema, ObjectId
 from studyapp.apikeys.selectors import api_keys_for_owner
 from studyapp.apikeys.services import api_key_create, api_key_revoke
 
 router = Router(tags=["keys"])
 
 
-class KeyIn(Schema):
+class KeyIn(InputSchema):
     name: str = Field(min_length=1, max_length=100, description="what it is for, e.g. 'laptop script'")
 
 
