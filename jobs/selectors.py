@@ -62,10 +62,10 @@ def usage_for_document(document: models.Model) -> dict[str, int]:
 
 def run_for_owner(*, owner, run_id) -> JobRun:
     """Raises NotFound for an unknown id and for another student's run alike."""
-    run = JobRun.objects.filter(owner=owner, pk=run_id).first()
-    if run is None:
-        raise NotFound("No such job.")
-    return run
+    try:
+        return JobRun.objects.get(owner=owner, pk=run_id)
+    except JobRun.DoesNotExist:
+        raise NotFound("No such job.") from None
 
 
 def runs_for_document(document: models.Model) -> QuerySet[JobRun]:
