@@ -6,6 +6,7 @@ Mounted at /api/ (studyapp/urls.py); interactive docs at /api/docs, the schema a
 
 from __future__ import annotations
 
+from django.http import HttpRequest, JsonResponse
 from ninja import NinjaAPI
 
 from studyapp.api import documents, explanations, graphs, jobs, keys
@@ -48,3 +49,8 @@ api.add_router("/explanations", explanations.router)
 api.add_router("/jobs", jobs.router)
 api.add_router("/keys", keys.router)
 # The quizzes router slots in here once the quiz domain lands: api.add_router("/quizzes", quizzes.router).
+
+
+def unknown_route(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Any other URL under /api/: a 404 in the API's error shape, not Django's HTML page."""
+    return JsonResponse({"code": "not_found", "message": f"No such API route: /api/{path}"}, status=404)

@@ -91,8 +91,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return on_bug(request, exc)
 
     def on_validation_error(request, exc: ValidationError):
-        details = [{"location": ".".join(str(part) for part in e.get("loc", ())), "message": e.get("msg", "invalid")}
-                   for e in exc.errors]
+        details = [{"location": _location(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors]
         if details and all(d["location"].startswith("path.") for d in details):
             # An id that cannot exist (not a number, out of range) is as unknown as any other.
             return error_response(api, request, 404, "Not found: that id does not exist.")
@@ -131,6 +130,14 @@ def install_error_handlers(api: NinjaAPI) -> None:
     }
     for exc_class, handler in handlers.items():
         api.add_exception_handler(exc_class, handler)
+
+
+def _location(loc) -> str:
+    # ninja says ("body", "body", "name") for the field `name` of the parameter `body`: say body.name.
+    parts = [str(part) for part in loc]
+    if len(parts) > 2 and parts[0] == parts[1]:
+        del parts[1]
+    return ".".join(parts)
 
 
 def _snake(name: str) -> str:

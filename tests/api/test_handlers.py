@@ -331,3 +331,21 @@ def test_writes_over_the_rate_limit_are_429_with_retry_after_and_reads_are_not_l
     limited = client_api.post(f"/jobs/{run.pk}/retry", headers=bearer(alice_key))
     assert limited.json()["code"] == "rate_limited" and 1 <= int(limited["Retry-After"]) <= 60
     assert all(client_api.get(f"/jobs/{run.pk}", headers=bearer(alice_key)).status_code == 200 for _ in range(5))
+
+
+def test_a_body_that_is_not_a_json_object_is_refused(client_api, alice_key):
+    """Malformed JSON, a JSON list, an unknown field: each a 400 in the error shape, fields named plainly."""
+    malformed = client_api.post("/explanations", data="{not json", headers={**bearer(alice_key),
+                                                                              "Content-Type": "application/json"})
+    assert malformed.status_code == 400 and malformed.json()["code"] == "bad_request"
+    listed = client_api.post("/explanations", json=[1, 2], headers=bearer(alice_key))
+    assert listed.status_code == 400 and listed.json()["code"] == "validation_error"
+    extra = client_api.post("/explanations", json={"source_id": 1, "target_id": 2, "colour": "red"},
+                            headers=bearer(alice_key))
+    assert extra.status_code == 400 and extra.json()["details"][0]["location"] == "body.colour"
+
+
+def test_an_unknown_api_route_is_a_json_404(client, alice_key):
+    """Through the URL stack: /api/<anything else> answers in the API's error shape."""
+    response = client.get("/api/quizzez", headers=bearer(alice_key))
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
