@@ -29,7 +29,8 @@ allowed (or CSRF), 404 unknown or someone else's id, 409 conflict, 413 too large
 
 class StudyappAPI(NinjaAPI):
     def get_openapi_operation_id(self, operation) -> str:
-        # The handler's own name (document_create, job_get, ...): short, unique, greppable.
+        # The handler's own name (document_upload, job_get, ...): short, unique, and the same as the
+        # jobs.pipelines function it calls where there is one.
         return operation.view_func.__name__
 
 

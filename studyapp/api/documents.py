@@ -7,7 +7,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import Field
 
-from jobs.pipelines import document_delete, document_upload
+from jobs import pipelines
 from jobs.selectors import latest_run_per_kind
 from studyapp.api.errors import read_errors, write_errors
 from studyapp.api.schemas import ObjectId, choices
@@ -62,11 +62,11 @@ _UPLOAD_BODY = {"requestBody": {"content": {"multipart/form-data": {"schema": {
 
 @router.post("", response={201: DocumentDetailOut, **write_errors(413)}, summary="Upload a PDF",
              openapi_extra=_UPLOAD_BODY)
-def document_create(request, file: File[UploadedFile], title: Form[str] = "", password: Form[str] = ""):
+def document_upload(request, file: File[UploadedFile], title: Form[str] = "", password: Form[str] = ""):
     """Multipart upload. Extraction starts at once (then the concept graph); follow it through `jobs`. The same
     file uploaded again returns the same document. `password` opens a protected PDF and is forgotten after
     extraction; uploading a failed document again with a password queues it again."""
-    document, _ = document_upload(owner=request.auth, upload=file, filename=file.name or "document.pdf",
+    document, _ = pipelines.document_upload(owner=request.auth, upload=file, filename=file.name or "document.pdf",
                                   title=title[:255], password=password)
     return Status(201, document)
 
@@ -83,15 +83,15 @@ def document_get(request, document_id: ObjectId):
 
 
 @router.delete("/{document_id}", response={204: None, **write_errors(404)}, summary="Delete a document")
-def document_remove(request, document_id: ObjectId):
+def document_delete(request, document_id: ObjectId):
     """Deletes the document, its pages, graphs and explanations. Its unfinished jobs are cancelled first
     (a running one stops within moments); the jobs themselves stay in your job list."""
-    document_delete(document=document_for_owner(owner=request.auth, document_id=document_id))
+    pipelines.document_delete(document=document_for_owner(owner=request.auth, document_id=document_id))
     return Status(204, None)
 
 
 @router.get("/{document_id}/pages", response={200: list[PageOut], **read_errors(404)}, summary="A document's pages")
 @paginate(Pages)
-def document_pages(request, document_id: ObjectId):
+def page_list(request, document_id: ObjectId):
     """The cleaned text page by page, with the printed page label of each, in file order."""
     return document_pages_in_order(document=document_for_owner(owner=request.auth, document_id=document_id))

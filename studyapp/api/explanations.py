@@ -7,7 +7,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from jobs.pipelines import explanation_request
+from jobs import pipelines
 from studyapp.api.errors import read_errors, write_errors
 from studyapp.api.schemas import MAX_ID, InputSchema, ObjectId
 from studyapp.api.jobs import JobOut
@@ -52,11 +52,11 @@ class ExplanationRequestOut(Schema):
 
 @router.post("", response={200: ExplanationRequestOut, 202: ExplanationRequestOut, **write_errors(404)},
              summary="Explain how two concepts connect")
-def explanation_ask(request, body: ExplainIn):
+def explanation_request(request, body: ExplainIn):
     """200 with the explanation when it exists; else 202 with the (high-priority) job writing it. Ask again once
     the job has succeeded (or fetch it by id) to get the text; asking while it runs returns the same job."""
     source, target = concept_pair_for_owner(owner=request.auth, source_id=body.source_id, target_id=body.target_id)
-    result = explanation_request(graph=source.graph, source=source, target=target, owner=request.auth)
+    result = pipelines.explanation_request(graph=source.graph, source=source, target=target, owner=request.auth)
     if isinstance(result, Explanation):
         return Status(200, {"status": "ready", "explanation": result, "job": None})
     return Status(202, {"status": "pending", "explanation": None, "job": result})

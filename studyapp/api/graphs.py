@@ -7,7 +7,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
-from jobs.pipelines import graph_regenerate
+from jobs import pipelines
 from studyapp.ai.schemas import RelationType
 from studyapp.api.errors import read_errors, write_errors
 from studyapp.api.schemas import InputSchema, ObjectId, choices
@@ -81,9 +81,9 @@ def graph_get(request, document_id: ObjectId):
 
 @router.post("/{document_id}/graph/regenerate", response={202: JobOut, **write_errors(404, 409)},
              summary="Rebuild a document's graph")
-def graph_rebuild(request, document_id: ObjectId, body: RegenerateIn):
+def graph_regenerate(request, document_id: ObjectId, body: RegenerateIn):
     """Build the graph again, e.g. with another provider or model; the current graph serves until the new one is
     ready. Returns the job; asking again while it runs returns the same job. Unchanged input costs no tokens."""
     document = document_for_owner(owner=request.auth, document_id=document_id)
-    return Status(202, graph_regenerate(document=document, owner=request.auth, provider=body.provider,
+    return Status(202, pipelines.graph_regenerate(document=document, owner=request.auth, provider=body.provider,
                                         model=body.model))

@@ -81,7 +81,7 @@ def test_every_operation_declares_and_enforces_credentials(client):
 def test_every_object_route_with_another_students_key_is_a_404(client, alices_things, alice_key, bob_key):
     """bob's key on each of alice's ids: 404, and nothing changes; alice's own key finds each of them."""
     routes = [(m, p, o) for m, p, o in operations() if "{" in p]
-    assert {o for _, _, o in routes} >= {"document_get", "job_get", "job_cancel", "graph_rebuild", "key_revoke"}
+    assert {o for _, _, o in routes} >= {"document_get", "job_get", "job_cancel", "graph_regenerate", "key_revoke"}
     before = sorted(JobRun.objects.values_list("pk", "status"))
     for method, path, operation_id in routes:
         response = call(client, method, filled(path, alices_things), authorization=f"Bearer {bob_key}")
