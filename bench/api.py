@@ -2,6 +2,7 @@
 side by side with a trivial Django view on the same server.
 
     .venv/bin/python bench/api.py [--rate 40] [--duration 10] [--repeat 3] [--web-workers 2] [--rq-workers 2]
+                                  [--profile]
 
 Server: gunicorn (sync workers, as in the Procfile) on a free loopback port, running the project with
 one extra URL, /bench/ping: a view that returns {"ok": true} through the same middleware stack, with
@@ -14,12 +15,14 @@ jobs: GET /api/jobs/{id} with `Authorization: Bearer <key>` (key lookup, the run
       working through (queued, running, waiting, finished), i.e. what a client polling its jobs asks.
 ping: GET /bench/ping.
 
-Load is open-loop: request i is due at t0 + i / rate, sent by a pool of client threads (new connection
-per request, as gunicorn's sync workers close them). Latency is counted from when a request was due,
-not when a thread got round to sending it, so a slow server cannot hide its queueing (coordinated
-omission). Sides alternate per round; p50/p90/p99 over all rounds are reported, with the ratio
+After an untimed warm-up (both workers busy, a few seconds of each side), load is open-loop: request i
+is due at t0 + i / rate, sent by a pool of client threads (new connection per request, as gunicorn's
+sync workers close them). Latency is counted from when a request was due, not when a thread got round
+to sending it, so a slow server cannot hide its queueing (coordinated omission). Sides alternate per round; p50/p90/p99 over all rounds are reported, with the ratio
 jobs/ping. The client threads share the 2 cores with the server and the workers, on both sides alike.
 Everything (redis-server, SQLite, media, gunicorn, workers) is private and removed at the end.
+--profile adds, afterwards and untimed, per-request wall and CPU time of both sides in this process
+(Django's test client) with timers around the parts of the job status request.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import REPO, bench_environment, free_port, load_average, machine_lines, median
+from _common import REPO, Timers, bench_environment, free_port, load_average, machine_lines, median
 
 DEFAULT_PDF = REPO / "tests" / "fixtures" / "pdfs" / "GeoTopo-komprimiert.pdf"
 PYTHON = sys.executable
@@ -222,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     parser.add_argument("--rq-workers", type=int, default=2, help="busy rqworker processes (default 2)")
     parser.add_argument("--pdf", type=Path, default=DEFAULT_PDF, help="what the student uploads")
+    parser.add_argument("--profile", action="store_true",
+                        help="then, in this process and untimed: where one request's time goes (timers)")
     args = parser.parse_args(argv)
 
     with bench_environment("api") as env:
@@ -239,12 +244,27 @@ def main(argv: list[str] | None = None) -> int:
         server = Server(dict(os.environ), args.web_workers, args.rq_workers, env.tmpdir)
         try:
             server.start()
-            time.sleep(2)  # let the workers pick up jobs
+            warm_up(server, workload, args)
             rounds = measure(server, workload, args)
         finally:
             server.stop()
         report(rounds, workload, args)
+        if args.profile:
+            print()
+            print("profile (in this process, Django's test client, workers stopped; wall-clock and CPU timers around "
+                  "the functions below)")
+            for line in profile(workload):
+                print(line)
     return 0
+
+
+def warm_up(server: Server, workload: Workload, args, seconds: float = 3.0) -> None:
+    """Untimed: until both workers are running jobs, then a few seconds of each side (imports, connections)."""
+    deadline = time.monotonic() + 60
+    while workload.running() < args.rq_workers and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for paths, headers in ((workload.run_paths(), {"Authorization": f"Bearer {workload.key}"}), (["/bench/ping"], {})):
+        load(server.port, paths, headers, args.rate, seconds, args.threads, Round(side="warm-up"))
 
 
 def measure(server: Server, workload: Workload, args) -> list[Round]:
@@ -296,6 +316,49 @@ def report(rounds: list[Round], workload: Workload, args) -> None:
           f"(of {args.rq_workers} workers); uploads made: {workload.uploads}; runs finished meanwhile: "
           f"{JobRun.objects.filter(status__in=JobRun.FINISHED).count()}")
     print(f"load average at the end: {load_average()}")
+
+
+def profile(workload: Workload, n: int = 500) -> list[str]:
+    """Per request: the job status GET of a running run (its job.meta read from Redis) vs the ping view."""
+    import redis
+    import rq.job
+    from django.db.backends.utils import CursorWrapper
+    from django.test import Client, override_settings
+
+    import studyapp.api.auth
+    import studyapp.api.jobs
+    from jobs.models import JobRun
+
+    run = JobRun.objects.filter(owner=workload.student).order_by("-created_at").first()
+    JobRun.objects.filter(pk=run.pk).update(status=JobRun.Status.RUNNING)  # a running run reads job.meta
+    client, headers = Client(), {"authorization": f"Bearer {workload.key}"}
+    out = []
+    with override_settings(ROOT_URLCONF="api_urls"):
+        for label, path, hdrs in ((f"GET /api/jobs/{{id}} (running)", f"/api/jobs/{run.pk}", headers),
+                                  ("GET /bench/ping", "/bench/ping", {})):
+            for _ in range(20):
+                client.get(path, headers=hdrs)
+            timers = Timers()
+            timers.wrap(studyapp.api.auth, "api_key_authenticate", "  api_key_authenticate (key + owner)")
+            timers.wrap(studyapp.api.jobs, "run_for_owner", "  run_for_owner (the run's row)")
+            timers.wrap(studyapp.api.jobs, "live_progress", "  live_progress (row + job.meta)")
+            timers.wrap(rq.job.Job, "fetch", "    rq Job.fetch (job.meta)")
+            timers.wrap(CursorWrapper, "execute", "  all SQL statements")
+            timers.wrap(redis.client.Redis, "execute_command", "  all Redis commands")
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                for _ in range(n):
+                    status = client.get(path, headers=hdrs).status_code
+            finally:
+                timers.restore()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            out.append(f"  {label}: {n} requests, status {status}, {wall / n * 1e6:.0f} us wall and "
+                       f"{cpu / n * 1e6:.0f} us CPU per request (test client included)")
+            for name, (total, calls, cpu_total) in timers.totals.items():
+                if calls:
+                    out.append(f"    {name:40} {total / n * 1e6:7.0f} us wall {cpu_total / n * 1e6:7.0f} us cpu "
+                               f"{calls / n:5.2f} calls/request")
+    return out
 
 
 if __name__ == "__main__":
