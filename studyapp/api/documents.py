@@ -10,9 +10,9 @@ from pydantic import Field
 from jobs import pipelines
 from jobs.selectors import latest_run_per_kind
 from studyapp.api.errors import read_errors, write_errors
-from studyapp.api.schemas import ObjectId, choices
 from studyapp.api.jobs import JobOut
 from studyapp.api.pagination import Pages
+from studyapp.api.schemas import ObjectId, choices
 from studyapp.documents.models import Document, DocumentPage
 from studyapp.documents.selectors import document_for_owner, document_pages_in_order
 from studyapp.documents.services import documents_for_owner

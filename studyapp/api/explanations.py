@@ -9,8 +9,8 @@ from pydantic import Field
 
 from jobs import pipelines
 from studyapp.api.errors import read_errors, write_errors
-from studyapp.api.schemas import MAX_ID, InputSchema, ObjectId
 from studyapp.api.jobs import JobOut
+from studyapp.api.schemas import MAX_ID, InputSchema, ObjectId
 from studyapp.graphs.models import Explanation
 from studyapp.graphs.selectors import concept_pair_for_owner, explanation_for_owner
 

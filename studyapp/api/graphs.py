@@ -10,8 +10,8 @@ from pydantic import Field
 from jobs import pipelines
 from studyapp.ai.schemas import RelationType
 from studyapp.api.errors import read_errors, write_errors
-from studyapp.api.schemas import InputSchema, ObjectId, choices
 from studyapp.api.jobs import JobOut
+from studyapp.api.schemas import InputSchema, ObjectId, choices
 from studyapp.documents.selectors import document_for_owner
 from studyapp.graphs.models import ConceptGraph, Relation
 from studyapp.graphs.selectors import current_graph_of
