@@ -26,6 +26,7 @@ from jobs.models import JobRun
 from jobs.runner import end_run
 from jobs.submit import enqueue_run
 from jobs.tasks import TASKS
+from studyapp.core.errors import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -215,3 +216,27 @@ def queue_overview(names: Iterable[str]) -> list[dict]:
             "workers": sum(1 for worker in workers if name in worker.queue_names()),
         })
     return rows
+
+
+# --- REST API (issue 5) ----------------------------------------------------------------------
+# The student-facing forms of cancel and retry: a refusal is a Conflict with a message to show.
+
+def run_cancel(*, run: JobRun) -> JobRun:
+    """Cancel the run (see cancel_run). Raises Conflict if it has already finished."""
+    if not cancel_run(run):
+        raise Conflict(f"This job has already finished ({run.status}); there is nothing to cancel.")
+    run.refresh_from_db()
+    return run
+
+
+def run_retry(*, run: JobRun) -> JobRun:
+    """Retry the run (see retry_run). Raises Conflict unless it failed or was cancelled and what it
+    worked on still exists."""
+    if run.status not in (JobRun.Status.FAILED, JobRun.Status.CANCELLED):
+        raise Conflict(f"Only failed or cancelled jobs can be retried; this one is {run.status}.")
+    if run.subject is None:
+        raise Conflict("What this job worked on has been deleted, so it cannot be retried.")
+    if not retry_run(run):
+        raise Conflict("This job changed state meanwhile; look at it again.")
+    run.refresh_from_db()
+    return run

@@ -11,9 +11,12 @@ from typing import IO
 from django.conf import settings
 from django.db import transaction
 
+from jobs.control import cancel_run
 from jobs.models import JobRun
-from jobs.selectors import latest_run
+from jobs.selectors import latest_run, runs_for_document
 from jobs.submit import submit
+from studyapp.core.errors import Conflict
+from studyapp.documents import services as documents
 from studyapp.documents.models import Document
 from studyapp.ai.providers import default_model
 from studyapp.documents.services import document_create
@@ -98,3 +101,33 @@ def _graph_run_to_wait_for(document: Document, owner) -> JobRun | None:
     extraction = latest_run(document, kind="extract_document")
     upstream = extraction if extraction is not None and not extraction.is_finished else None
     return graph_submit(document=document, owner=owner, upstream=upstream)
+
+
+# --- REST API (issue 5) ----------------------------------------------------------------------
+
+def document_delete(*, document: Document) -> None:
+    """Cancel the document's unfinished runs (and those on its graphs), then delete it.
+
+    A queued or waiting run ends cancelled at once; a running one is stopped (at once with a forking
+    worker, else at its next progress point) and ends cancelled, not failed, because its cancel flag
+    is set before the document goes. The runs themselves are kept, as the owner's history.
+    """
+    for run in runs_for_document(document).filter(status__in=JobRun.UNFINISHED):
+        cancel_run(run)
+    documents.document_delete(document=document)
+
+
+def graph_regenerate(*, document: Document, owner, provider: str | None = None, model: str | None = None) -> JobRun:
+    """Build the document's graph again with `provider`/`model`; the current graph serves until then.
+
+    If the document is still being read, the build waits for its extraction run.
+
+    Raises:
+        Conflict: the document failed to process, so there is no text to build from.
+    """
+    if document.status == Document.Status.FAILED:
+        raise Conflict("This document could not be processed, so there is no text to build a graph from.")
+    upstream = None
+    if document.status != Document.Status.READY:
+        upstream = latest_run(document, kind="extract_document")
+    return graph_submit(document=document, owner=owner, provider=provider, model=model, upstream=upstream)

@@ -57,3 +57,10 @@ class ProviderLimiter:
     def _wait(self, item, kind: str) -> float:
         reset = self.limiter.get_window_stats(item, kind, self.key).reset_time
         return max(0.05, reset - time.time())
+
+
+# --- REST API (issue 5) ----------------------------------------------------------------------
+
+def shared_limiter() -> strategies.MovingWindowRateLimiter:
+    """The limiter on the project's Redis, for other limits (e.g. API requests per user)."""
+    return _limiter(settings.REDIS_URL)

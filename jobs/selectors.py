@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import QuerySet
 
 from jobs.models import JobRun
+from studyapp.core.errors import NotFound
 
 
 def runs_for_subject(subject: models.Model) -> QuerySet[JobRun]:
@@ -77,3 +78,30 @@ def pipeline_runs(document: models.Model) -> list[JobRun]:
     for run in runs.order_by("created_at"):
         latest[run.kind] = run
     return [latest[kind] for kind in PIPELINE_KINDS if kind in latest]
+
+
+# --- REST API (issue 5) ----------------------------------------------------------------------
+
+def run_for_owner(*, owner, run_id) -> JobRun:
+    """Raises NotFound for an unknown id and for another student's run alike."""
+    try:
+        return JobRun.objects.get(owner=owner, pk=run_id)
+    except JobRun.DoesNotExist:
+        raise NotFound("No such job.") from None
+
+
+def runs_for_document(document: models.Model) -> QuerySet[JobRun]:
+    """The document's own runs and those on its graphs (explanations) and quizzes, newest first."""
+    from studyapp.graphs.models import ConceptGraph
+
+    graph_runs = JobRun.objects.filter(subject_type=ContentType.objects.get_for_model(ConceptGraph),
+                                       subject_id__in=document.graphs.values_list("pk", flat=True))
+    return (runs_for_subject(document) | graph_runs | _quiz_runs(document)).order_by("-created_at")
+
+
+def latest_run_per_kind(subject: models.Model) -> list[JobRun]:
+    """The newest run of each kind on the subject, oldest first (pipeline order)."""
+    latest: dict[str, JobRun] = {}
+    for run in runs_for_subject(subject):  # newest first
+        latest.setdefault(run.kind, run)
+    return sorted(latest.values(), key=lambda run: run.created_at)

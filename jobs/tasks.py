@@ -67,7 +67,8 @@ def generate_graph(run: JobRun, progress: ProgressCallback) -> dict:
 
 
 def generate_graph_failed(run: JobRun, message: str) -> None:
-    graphs.graph_mark_failed(graph_id=_graph_of(run).pk, error=message)
+    if Document.objects.filter(pk=run.subject_id).exists():  # not when the document was deleted meanwhile
+        graphs.graph_mark_failed(graph_id=_graph_of(run).pk, error=message)
 
 
 def generate_graph_retried(run: JobRun) -> None:

@@ -77,3 +77,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str:
+    """A rate such as '60/minute' or '10 per second' (the `limits` library's notation)."""
+    from limits import parse
+
+    raw = os.environ.get(name, default).strip()
+    try:
+        parse(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a rate such as '60/minute' or '5/second', got {raw!r}") from None
+    return raw

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from studyapp.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_url
+from studyapp.env import env_bool, env_choice, env_float, env_int, env_list, env_rate, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("STUDYAPP_VAR_DIR", str(BASE_DIR / "var")))
@@ -191,6 +191,12 @@ if not QUIZ_DEFAULT_TYPES or set(QUIZ_DEFAULT_TYPES) - set(QUIZ_TYPES):
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(f"QUIZ_DEFAULT_TYPES must be a comma-separated list of {', '.join(QUIZ_TYPES)}")
+
+# --- REST API (issue 5) -------------------------------------------------------------------------
+# django-ninja under /api/ (docs at /api/docs); per-student API keys live in studyapp.apikeys.
+INSTALLED_APPS += ["ninja", "studyapp.apikeys", "studyapp.api"]
+# Write requests (POST, DELETE...) per student, counted in Redis by `limits` for all web processes.
+API_WRITE_RATE = env_rate("API_WRITE_RATE", "60/minute")
 
 # --- Demo --------------------------------------------------------------------------------------
 DEMO_USERNAME = env_str("DEMO_USERNAME", "demo")

@@ -45,3 +45,11 @@ class Cancelled(StudyappError):
 
     def __init__(self, message: str = "cancelled by the user"):
         super().__init__(message)
+
+
+class NotFound(PermanentError):
+    """What was asked for does not exist, or belongs to someone else (the two look the same)."""
+
+
+class Conflict(PermanentError):
+    """The request does not fit the current state (e.g. retrying a job that has not failed)."""

@@ -194,3 +194,15 @@ def document_requeue(*, document_id: int) -> None:
 
 def documents_for_owner(*, owner):
     return Document.objects.filter(owner=owner)
+
+
+def document_delete(*, document: Document) -> None:
+    """Delete the document with its pages and graphs, and its stored PDF once that is committed.
+
+    The file goes after the commit so that a rolled-back delete never leaves a row without its file.
+    Runs on the document are the job layer's business (jobs.pipelines.document_delete cancels them).
+    """
+    storage, name = document.file.storage, document.file.name
+    document.delete()
+    if name:
+        transaction.on_commit(lambda: storage.delete(name), robust=True)
