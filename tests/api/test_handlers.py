@@ -126,14 +126,14 @@ def test_it_returns_the_pages_with_their_printed_labels(client_api, alice, alice
 
 
 def test_deleting_a_document_cancels_its_unfinished_jobs_and_removes_it(client_api, alice, alice_key):
-    """204; the queued extraction and graph jobs end cancelled (kept in the job list); the file is gone."""
+    """204; the queued extraction, graph and quiz jobs end cancelled (kept in the job list); the file is gone."""
     document = upload(alice)
     stored = document.file.path
     response = client_api.delete(f"/documents/{document.pk}", headers=bearer(alice_key))
     assert response.status_code == 204
     assert not Document.objects.filter(pk=document.pk).exists()
     runs = JobRun.objects.filter(owner=alice)
-    assert sorted(runs.values_list("status", flat=True)) == ["cancelled", "cancelled"]
+    assert sorted(runs.values_list("status", flat=True)) == ["cancelled", "cancelled", "cancelled"]
     import os
 
     assert not os.path.exists(stored)
@@ -258,7 +258,7 @@ def test_it_lists_my_jobs_filtered_by_status_and_kind(client_api, alice, bob, al
     upload(alice)
     upload(bob)
     everything = client_api.get("/jobs", headers=bearer(alice_key)).json()
-    assert everything["count"] == 2
+    assert everything["count"] == 3  # extract -> graph -> quiz
     graphs = client_api.get("/jobs?kind=generate_graph", headers=bearer(alice_key)).json()
     assert [j["kind"] for j in graphs["items"]] == ["generate_graph"]
     drain()

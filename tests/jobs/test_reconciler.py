@@ -17,6 +17,7 @@ from jobs.submit import submit
 from studyapp.core.errors import PermanentError
 from studyapp.documents.models import Document, DocumentPage
 from studyapp.graphs.models import ConceptGraph
+from studyapp.quizzes.models import Quiz
 from tests.conftest import pdf_path
 from tests.jobs.helpers import drain, drain_with_retries
 from tests.jobs.test_runner import noop_policy  # noqa: F401 - a fixture
@@ -45,19 +46,21 @@ def rq_status(run: JobRun) -> str | None:
 
 
 def test_documents_queued_before_a_flushall_all_complete_once(alice, settings):
-    """FLUSHALL with three pipelines queued (extract -> graph): all re-enqueued, each done once."""
+    """FLUSHALL with three pipelines queued (extract -> graph -> quiz): all re-enqueued, each done once."""
     settings.PIPELINE_AUTO_GRAPH = True
     documents = [upload(alice, name) for name in SMALL_PDFS]
-    assert JobRun.objects.count() == 6
+    assert JobRun.objects.count() == 9
     get_redis().flushall()
     settle()
     recovered = recover_lost_runs()
-    assert len(recovered) == 6
+    assert len(recovered) == 9
     extracts = JobRun.objects.filter(kind="extract_document")
     graphs = JobRun.objects.filter(kind="generate_graph")
+    quizzes = JobRun.objects.filter(kind="create_quiz")
     # Upstream first, then its graph run re-linked behind it as an RQ dependency.
     assert all(rq_status(r) == JobStatus.QUEUED for r in extracts)
     assert all(rq_status(r) == JobStatus.DEFERRED for r in graphs)
+    assert all(rq_status(r) == JobStatus.DEFERRED for r in quizzes)
     drain_with_retries()
     for document in documents:
         document.refresh_from_db()
@@ -65,6 +68,7 @@ def test_documents_queued_before_a_flushall_all_complete_once(alice, settings):
         indexes = list(DocumentPage.objects.filter(document=document).values_list("index", flat=True))
         assert sorted(indexes) == list(range(document.page_count))
         assert ConceptGraph.objects.filter(document=document).count() == 1
+        assert Quiz.objects.filter(document=document).count() == 1
     assert set(JobRun.objects.values_list("status", "attempts")) == {("succeeded", 1)}
 
 

@@ -117,7 +117,7 @@ def test_a_failed_pipeline_is_posted_with_its_error(alice, receiver):
 
 
 def test_the_event_waits_for_the_whole_pipeline_and_goes_to_every_webhook_once(alice, receiver, settings):
-    """Extraction then graph: one event, after the graph, to each of the owner's two webhooks."""
+    """Extraction, graph, quiz: one event, after the last, to each of the owner's two webhooks."""
     settings.PIPELINE_AUTO_GRAPH = True
     webhook_create(owner=alice, url=receiver.url)
     webhook_create(owner=alice, url=receiver.url + "?second")
@@ -127,7 +127,8 @@ def test_the_event_waits_for_the_whole_pipeline_and_goes_to_every_webhook_once(a
     assert {r["path"] for r in receiver.requests} == {"/hooks/studyapp", "/hooks/studyapp?second"}
     runs = json.loads(receiver.requests[0]["body"])["runs"]
     assert [(r["kind"], r["status"]) for r in runs] == [("extract_document", "succeeded"),
-                                                        ("generate_graph", "succeeded")]
+                                                        ("generate_graph", "succeeded"),
+                                                        ("create_quiz", "succeeded")]
     for run in JobRun.objects.exclude(kind="deliver_webhook"):
         run_ended(run)  # noticed again (another process, a retry of the hook): no second event
     assert WebhookDelivery.objects.count() == 2
