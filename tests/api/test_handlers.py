@@ -140,7 +140,7 @@ def test_deleting_a_document_cancels_its_unfinished_jobs_and_removes_it(client_a
     drain()  # the cancelled RQ jobs do nothing
     assert client_api.get(f"/documents/{document.pk}", headers=bearer(alice_key)).status_code == 404
     jobs = client_api.get("/jobs", headers=bearer(alice_key)).json()
-    assert jobs["count"] == 2 and {j["status"] for j in jobs["items"]} == {"cancelled"}
+    assert jobs["count"] == 3 and {j["status"] for j in jobs["items"]} == {"cancelled"}
 
 
 # --- graphs and explanations -------------------------------------------------------------------------------
