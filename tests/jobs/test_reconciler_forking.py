@@ -12,6 +12,7 @@ from jobs.models import JobRun
 from jobs.pipelines import document_upload
 from studyapp.documents.models import Document, DocumentPage
 from studyapp.graphs.models import ConceptGraph
+from studyapp.quizzes.models import Quiz
 from tests.conftest import pdf_path
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -64,8 +65,10 @@ def assert_each_completed_once(documents: list[Document]) -> None:
         assert sorted(indexes) == list(range(document.page_count)), "exactly one row per page"
         graphs = ConceptGraph.objects.filter(document=document)
         assert graphs.count() == 1 and graphs.get().status == "ready"
+        quizzes = Quiz.objects.filter(document=document)
+        assert quizzes.count() == 1 and quizzes.get().status == "ready"
     runs = JobRun.objects.all()
-    assert runs.count() == 2 * len(documents)
+    assert runs.count() == 3 * len(documents)  # extract -> graph -> quiz, each once
     for run in runs:
         assert run.status == "succeeded", (run.kind, run.status, run.error)
         assert 1 <= run.attempts <= run.max_attempts
