@@ -66,7 +66,16 @@ class QuizCard:
 
     @property
     def title(self) -> str:
-        return f"{self.quiz.get_difficulty_display()} quiz · {self.quiz.count} question{'s' * (self.quiz.count != 1)}"
+        return f"{self.quiz.get_difficulty_display()} quiz"
+
+    @property
+    def size(self) -> str:
+        """How many questions it has ("8 of 10 questions" when it got fewer), or was asked for."""
+        asked = self.quiz.count
+        if not self.ready:
+            return f"{asked} question{'s' * (asked != 1)} asked for"
+        got = self.questions
+        return f"{got} question{'s' * (got != 1)}" if got >= asked else f"{got} of {asked} questions"
 
     @property
     def types(self) -> str:

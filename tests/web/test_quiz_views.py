@@ -233,8 +233,10 @@ def test_one_question_at_a_time_grades_each_answer_with_feedback_and_moves_on(cl
     assert "Question 1 of 10" in shown.text and "0 answered" in shown.text
     assert shown.find("input", type="hidden", name="question", value=str(first.pk))
 
-    panel = page(client.post(reverse("web:attempt_answer", args=[attempt.pk]),
-                             {"question": first.pk, "response": right(first), "time_ms": "4200"}, headers=HTMX))
+    answered = client.post(reverse("web:attempt_answer", args=[attempt.pk]),
+                           {"question": first.pk, "response": right(first), "time_ms": "4200"}, headers=HTMX)
+    assert answered["HX-Push-Url"] == reverse("web:attempt", args=[attempt.pk]) + "?q=1"  # a reload shows it again
+    panel = page(answered)
     assert panel.find("div", id="attempt-panel") and not panel.find("html")  # the panel alone
     assert "Right" in panel.text and first.explanation in panel.text and "1 answered" in panel.text
     assert panel.find("a", rel="next", href=reverse("web:attempt", args=[attempt.pk]) + "?q=2")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from jobs.pipelines import quiz_request
 from studyapp.documents.models import Document
@@ -102,17 +103,17 @@ def quiz_section_context(request: HttpRequest, document: Document, *, form: Quiz
         "quiz_highlight": highlight,
         "quiz_due": selectors.review_due_count(student=request.user, document=document),
         "quiz_possible": document.status != Document.Status.FAILED,
+        "quiz_auto": settings.PIPELINE_AUTO_QUIZ,
     }
 
 
+@require_http_methods(["GET", "POST"])
 @student_required
 def document_quizzes(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the quiz section alone. POST: ask for a quiz (count, difficulty, types)."""
     document = own_document(request, pk)
     if request.method == "POST":
         return _request_quiz(request, document)
-    if request.method != "GET":
-        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
     return render(request, "web/partials/quiz_section.html",
                   {"document": document, **quiz_section_context(request, document)})
 
@@ -132,8 +133,9 @@ def _request_quiz(request: HttpRequest, document: Document) -> HttpResponse:
             notice = _request_notice(quiz, asked_before=quiz.pk in known)
     if not request.htmx:
         return _request_quiz_page(request, document, form, quiz, notice)
-    context = {"document": document, **quiz_section_context(request, document, form=form if quiz is None else None,
-                                                            notice=notice, highlight=quiz and quiz.pk)}
+    # The form keeps what was asked (asking again is then the same request: the same quiz).
+    context = {"document": document, **quiz_section_context(request, document, form=form, notice=notice,
+                                                            highlight=quiz and quiz.pk)}
     # The pipeline at the top of the page shows the new run too: send it again, live (out of band).
     context["pipeline_state"] = document_state(document)
     return render(request, "web/partials/quiz_section.html", context)
@@ -289,9 +291,10 @@ def attempt_answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
                                time_ms=time_ms_from(request.POST.get("time_ms")))
     except AttemptFinished:  # finished by another tab a moment ago
         return _already_submitted(request, attempt)
+    here = f"{reverse('web:attempt', args=[attempt.pk])}?q={answer.position + 1}"
     if request.htmx:
-        return _one_at_a_time(request, attempt, answer.position)
-    return redirect(f"{reverse('web:attempt', args=[attempt.pk])}?q={answer.position + 1}")
+        return push_url(_one_at_a_time(request, attempt, answer.position), here)  # a reload shows this feedback
+    return redirect(here)
 
 
 def _already_submitted(request: HttpRequest, attempt: QuizAttempt) -> HttpResponse:
