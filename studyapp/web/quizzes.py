@@ -94,6 +94,11 @@ class QuizCard:
         return self.quiz.status == Quiz.Status.FAILED
 
     @property
+    def can_retry(self) -> bool:
+        """A failed quiz can be asked for again, unless its document could not be read at all."""
+        return self.failed and self.quiz.document.status != "failed"
+
+    @property
     def writing(self) -> bool:
         """Still being written: the card polls for itself."""
         return self.quiz.status in (Quiz.Status.QUEUED, Quiz.Status.GENERATING)

@@ -469,3 +469,49 @@ def test_starting_a_review_with_nothing_due_says_so(client, studied):
     response = client.post(reverse("web:review_start"), follow=True)
     assert "Nothing is due for review today." in page(response).text
     assert not QuizAttempt.objects.exists()
+
+
+def test_a_document_that_could_not_be_read_has_no_quiz_to_ask_for(client, alice):
+    """A blank PDF: its automatic quiz failed with the reason, offers no retry, and the page has no
+    form for another; asking anyway (a stale page) says why."""
+    from tests.fixtures import make_pdfs
+
+    document, _run = upload_bytes(alice, make_pdfs.blank_pdf(1), "blank.pdf")
+    drain()
+    quiz = Quiz.objects.get(document=document)
+    assert quiz.status == "failed"
+    client.force_login(alice)
+    shown = page(client.get(reverse("web:document", args=[document.pk])))
+    card = shown.find("article", id=f"quiz-{quiz.pk}")[0]
+    assert card["data-status"] == "failed" and quiz.error in shown.text
+    assert not shown.find("form", action=reverse("web:quiz_retry", args=[quiz.pk]))
+    assert not shown.find("form", action=reverse("web:document_quizzes", args=[document.pk]))
+    retried = page(client.post(reverse("web:quiz_retry", args=[quiz.pk]), headers=HTMX))
+    assert "This document could not be processed, so no quiz can be written from it" in retried.text
+    response = client.post(reverse("web:document_quizzes", args=[document.pk]),
+                           {"count": "3", "difficulty": "easy", "types": ["true_false"]}, headers=HTMX)
+    assert "This document could not be processed" in page(response).text
+    assert Quiz.objects.count() == 1
+
+
+def test_odd_ids_and_parameters_are_answered_without_an_error(client, studied):
+    """Huge or malformed ids and parameters: a 404 or the page, never a server error."""
+    _document, quiz = studied
+    attempt = start(client, quiz, "one")
+    huge = "9" * 30
+    answer_url = reverse("web:attempt_answer", args=[attempt.pk])
+    checks = [
+        (client.get(reverse("web:attempt", args=[attempt.pk]) + f"?q={huge}&mode=nonsense"), 200),
+        (client.get(reverse("web:attempt", args=[attempt.pk]) + "?q=-3"), 200),
+        (client.post(answer_url, {"question": huge, "response": "x"}), 404),
+        (client.post(answer_url, {"question": "", "response": "x"}), 404),
+        (client.post(reverse("web:review_start"), {"document": huge}), 404),
+        (client.get(f"/quizzes/{huge}/"), 404),
+        (client.get(f"/attempts/{huge}/result/"), 404),
+        (client.get(f"/documents/{huge}/quizzes/"), 404),
+        (client.post(reverse("web:attempt_start", args=[quiz.pk]), {"mode": "sideways"}), 302),
+    ]
+    for response, status in checks:
+        assert response.status_code == status, (response.request["PATH_INFO"], response.status_code)
+    long = client.post(answer_url, {"question": questions(quiz)[2].pk, "response": "x" * 600}, headers=HTMX)
+    assert "Keep your answer under 500 characters." in page(long).text

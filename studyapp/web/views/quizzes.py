@@ -29,7 +29,7 @@ from studyapp.web.quizzes import (
     DEFAULT_MODE, MODE_SESSION_KEY, MODES, attempt_questions, attempt_title, checked_response, past_attempts,
     quiz_card, quiz_cards, read_all_at_once, result_feedback, time_ms_from,
 )
-from studyapp.web.views.common import own_document, student_required
+from studyapp.web.views.common import own_document, parse_id, student_required
 from studyapp.web.views.library import document_state
 
 DUE_LISTED = 20
@@ -37,6 +37,8 @@ DUE_LISTED = 20
 
 def own_quiz(request: HttpRequest, quiz_id: int) -> Quiz:
     try:
+        if parse_id(quiz_id) is None:
+            raise Quiz.DoesNotExist
         return selectors.quiz_for_owner(owner=request.user, quiz_id=quiz_id)
     except Quiz.DoesNotExist:
         raise Http404("no such quiz") from None
@@ -44,6 +46,8 @@ def own_quiz(request: HttpRequest, quiz_id: int) -> Quiz:
 
 def own_attempt(request: HttpRequest, attempt_id: int) -> QuizAttempt:
     try:
+        if parse_id(attempt_id) is None:
+            raise QuizAttempt.DoesNotExist
         return selectors.attempt_for_student(student=request.user, attempt_id=attempt_id)
     except QuizAttempt.DoesNotExist:
         raise Http404("no such attempt") from None
@@ -80,7 +84,7 @@ def quiz_list(request: HttpRequest) -> HttpResponse:
 def review_start(request: HttpRequest) -> HttpResponse:
     """An attempt with the questions due today (of one document, if the form names it)."""
     document_id = request.POST.get("document", "")
-    document = own_document(request, int(document_id)) if document_id.isdigit() else None
+    document = own_document(request, document_id) if document_id else None
     try:
         attempt = services.review_start(student=request.user, document=document)
     except NothingToReview as exc:
@@ -165,9 +169,9 @@ def _request_quiz_page(request: HttpRequest, document: Document, form: QuizReque
 def quiz_card_view(request: HttpRequest, quiz_id: int) -> HttpResponse:
     """One quiz card, polled while its quiz is being written."""
     quiz = own_quiz(request, quiz_id)
-    on = request.GET.get("on") if request.GET.get("on") in ("document", "list", "page") else "document"
-    return render(request, "web/partials/quiz_card.html",
-                  {"card": quiz_card(quiz, student=request.user), "on": on, "modes": MODES, "mode": _mode(request)})
+    return render(request, "web/partials/quiz_card.html", {
+        "card": quiz_card(quiz, student=request.user), "on": _card_place(request.GET.get("on")),
+        "modes": MODES, "mode": _mode(request)})
 
 
 @require_POST
@@ -175,17 +179,24 @@ def quiz_card_view(request: HttpRequest, quiz_id: int) -> HttpResponse:
 def quiz_retry(request: HttpRequest, quiz_id: int) -> HttpResponse:
     """A quiz whose writing failed, asked for again: the same quiz, written once more."""
     quiz = own_quiz(request, quiz_id)
+    refused = ""
     try:
         quiz_request(document=quiz.document, owner=request.user, count=quiz.count, difficulty=quiz.difficulty,
                      types=quiz.types)
-    except QuizError as exc:
-        messages.error(request, exc.message)
+    except QuizError as exc:  # e.g. its document could not be read
+        refused = exc.message
     quiz.refresh_from_db()
-    on = request.POST.get("on") if request.POST.get("on") in ("document", "list", "page") else "document"
     if request.htmx:
-        return render(request, "web/partials/quiz_card.html",
-                      {"card": quiz_card(quiz, student=request.user), "on": on, "modes": MODES, "mode": _mode(request)})
+        return render(request, "web/partials/quiz_card.html", {
+            "card": quiz_card(quiz, student=request.user), "on": _card_place(request.POST.get("on")),
+            "modes": MODES, "mode": _mode(request), "refused": refused})
+    if refused:
+        messages.error(request, refused)
     return redirect("web:quiz", quiz.pk)
+
+
+def _card_place(on: str | None) -> str:
+    return on if on in ("document", "list", "page") else "document"
 
 
 # --- one quiz -------------------------------------------------------------------------------------
@@ -276,8 +287,8 @@ def _one_at_a_time(request: HttpRequest, attempt: QuizAttempt, position: int | N
 def attempt_answer(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """One answer (one-at-a-time mode): graded at once; the panel then shows its feedback."""
     attempt = own_attempt(request, attempt_id)
-    question_id = request.POST.get("question", "")
-    answer = attempt.answers.filter(question_id=int(question_id)).first() if question_id.isdigit() else None
+    question_id = parse_id(request.POST.get("question", ""))
+    answer = attempt.answers.filter(question_id=question_id).first() if question_id is not None else None
     if answer is None:
         raise Http404("that question is not part of this attempt")
     if attempt.is_finished:
