@@ -147,7 +147,7 @@ def _request_quiz(request: HttpRequest, document: Document) -> HttpResponse:
 
 def _request_notice(quiz: Quiz, *, asked_before: bool) -> str:
     if not asked_before:
-        return "Your quiz is being written; it appears below as soon as it is ready."
+        return "Your quiz is being written: follow its progress below."
     if quiz.status == Quiz.Status.READY:
         return "You asked for this quiz before: here it is (the same request gives the same quiz)."
     return "You asked for this quiz before: it is the one being written below."
