@@ -106,13 +106,14 @@ def admin_login(page, base_url: str, username: str, password: str, *, next_url: 
         raise AssertionError(f"admin login as {username!r} failed: {page.text_content('.errornote') or page.url}")
 
 
-def screenshot(page, name: str) -> Path | None:
-    """Save docs/screenshots/<name> when SCREENSHOTS=1; otherwise do nothing and return None."""
+def screenshot(page, name: str, *, full_page: bool = False) -> Path | None:
+    """Save docs/screenshots/<name> when SCREENSHOTS=1 (the viewport, or the whole page); otherwise
+    do nothing and return None."""
     if os.environ.get("SCREENSHOTS") != "1":
         return None
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOT_DIR / name
-    page.screenshot(path=str(path))
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

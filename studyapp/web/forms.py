@@ -1,4 +1,5 @@
-"""Forms of the web UI: sign-up, upload, unlocking a protected PDF, explaining a connection."""
+"""Forms of the web UI: sign-up, upload, unlocking a protected PDF, explaining a connection, asking
+for a quiz."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.contrib.auth.forms import UserCreationForm
 
 from studyapp.documents.extraction import is_pdf_bytes
 from studyapp.graphs.models import Concept, ConceptGraph
+from studyapp.quizzes.models import Question, Quiz
+from studyapp.quizzes.services import MAX_QUESTIONS
 
 
 def size_text(size: int) -> str:
@@ -78,3 +81,41 @@ class ExplainForm(forms.Form):
         if cleaned.get("source") and cleaned.get("source") == cleaned.get("target"):
             raise forms.ValidationError("Pick two different concepts.")
         return cleaned
+
+
+class QuizRequestForm(forms.Form):
+    """A quiz on demand: how many questions, how hard, which types (the domain checks them again)."""
+
+    count = forms.IntegerField(
+        label="Questions", min_value=1, max_value=MAX_QUESTIONS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={"required": "Say how many questions you want.",
+                        "invalid": "Enter a whole number of questions.",
+                        "min_value": "Ask for at least 1 question.",
+                        "max_value": f"A quiz has at most {MAX_QUESTIONS} questions."},
+    )
+    difficulty = forms.ChoiceField(label="Difficulty", choices=Quiz.Difficulty.choices,
+                                   error_messages={"required": "Choose a difficulty.",
+                                                   "invalid_choice": "Choose easy, medium or hard."})
+    types = forms.MultipleChoiceField(label="Question types", choices=Question.Type.choices,
+                                      error_messages={"required": "Choose at least one question type.",
+                                                      "invalid_choice": "Choose question types from the list."})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["count"].initial = settings.QUIZ_DEFAULT_COUNT
+        self.fields["difficulty"].initial = settings.QUIZ_DEFAULT_DIFFICULTY
+        self.fields["types"].initial = list(settings.QUIZ_DEFAULT_TYPES)
+
+    # What the form shows: the posted values when bound (with its errors), else the defaults.
+    @property
+    def shown_count(self) -> str:
+        return str(self.data.get("count", "")) if self.is_bound else str(self.fields["count"].initial)
+
+    @property
+    def shown_difficulty(self) -> str:
+        return self.data.get("difficulty", "") if self.is_bound else self.fields["difficulty"].initial
+
+    @property
+    def shown_types(self) -> list[str]:
+        return self.data.getlist("types") if self.is_bound else list(self.fields["types"].initial)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from studyapp.web.views import accounts, documents, jobs, library
+from studyapp.web.views import accounts, documents, jobs, library, quizzes
 
 app_name = "web"
 
@@ -23,6 +23,20 @@ urlpatterns = [
     path("documents/<int:pk>/explanations/<int:explanation_id>/", documents.explanation_detail, name="explanation"),
     path("documents/<int:pk>/explain/<uuid:run_id>/", documents.explanation_progress, name="explanation_progress"),
     path("documents/<int:pk>/explain/<uuid:run_id>/retry/", documents.explanation_retry, name="explanation_retry"),
+    path("documents/<int:pk>/quizzes/", quizzes.document_quizzes, name="document_quizzes"),
+    # quizzes and attempts
+    path("quizzes/", quizzes.quiz_list, name="quizzes"),
+    path("quizzes/review/", quizzes.review_start, name="review_start"),
+    path("quizzes/<int:quiz_id>/", quizzes.quiz_detail, name="quiz"),
+    path("quizzes/<int:quiz_id>/card/", quizzes.quiz_card_view, name="quiz_card"),
+    path("quizzes/<int:quiz_id>/retry/", quizzes.quiz_retry, name="quiz_retry"),
+    path("quizzes/<int:quiz_id>/start/", quizzes.attempt_start, name="attempt_start"),
+    path("attempts/<int:attempt_id>/", quizzes.attempt_take, name="attempt"),
+    path("attempts/<int:attempt_id>/answer/", quizzes.attempt_answer, name="attempt_answer"),
+    path("attempts/<int:attempt_id>/submit/", quizzes.attempt_submit, name="attempt_submit"),
+    path("attempts/<int:attempt_id>/finish/", quizzes.attempt_finish, name="attempt_finish"),
+    path("attempts/<int:attempt_id>/result/", quizzes.attempt_result, name="attempt_result"),
+    path("attempts/<int:attempt_id>/retry/", quizzes.attempt_retry, name="attempt_retry"),
     # jobs
     path("jobs/", jobs.job_list, name="jobs"),
     path("jobs/requeue/", jobs.jobs_requeue, name="jobs_requeue"),

@@ -81,7 +81,7 @@ def test_every_page_serves_its_own_htmx_and_stylesheet(client, alice):
 
 
 def test_an_upload_starts_the_pipeline_and_the_card_polls_until_it_is_done(client, alice):
-    """Upload -> extraction and graph queued; the live partial polls while they run, then stops."""
+    """Upload -> extraction, graph and quiz queued; the live partial polls while they run, then stops."""
     client.force_login(alice)
     response = client.post(reverse("web:library"), {"file": pdf_upload(SAMPLE.read_bytes(), "cells.pdf"),
                                                     "title": "Cell biology"}, follow=True)
@@ -99,7 +99,8 @@ def test_an_upload_starts_the_pipeline_and_the_card_polls_until_it_is_done(clien
     partial = Html(polled.content.decode())
     live = partial.find("div", id=f"doc-live-{document.pk}")[0]
     assert "hx-trigger" not in live and live["data-live"] == "0"  # finished: the poll stops itself
-    assert [s["data-status"] for s in partial.with_attr("data-kind")] == ["succeeded"] * 3  # extract, graph, quiz
+    assert [(s["data-kind"], s["data-status"]) for s in partial.with_attr("data-kind")] == [
+        ("extract_document", "succeeded"), ("generate_graph", "succeeded"), ("create_quiz", "succeeded")]
     assert json.loads(polled["HX-Trigger"]) == {"graph-changed": {}, "pages-changed": {}}
     assert "3 pages" in partial.text
 
@@ -165,7 +166,7 @@ def test_the_same_file_twice_is_one_document(client, alice):
     response = client.post(reverse("web:library"), {"file": pdf_upload(SAMPLE.read_bytes())}, follow=True)
     assert Document.objects.filter(owner=alice).count() == 1
     assert "“notes” is already in your library." in Html(response.content.decode()).text
-    assert JobRun.objects.count() == 3  # the first upload's extract -> graph -> quiz, nothing more
+    assert JobRun.objects.count() == 3  # extraction, graph, quiz: once
 
 
 # --- the document page -------------------------------------------------------------------------------
@@ -325,8 +326,7 @@ def test_the_failed_filter_is_the_dead_letter_view_with_error_attempts_and_reque
     row_ids = [r["id"] for r in page.find("tr") if r.get("id", "").startswith("job-")]
     graph_run = JobRun.objects.get(kind="generate_graph", upstream=run)
     quiz_run = JobRun.objects.get(kind="create_quiz", upstream=graph_run)
-    # newest first, only the failed ones: the blank PDF's whole pipeline
-    assert row_ids == [f"job-{quiz_run.pk}", f"job-{graph_run.pk}", f"job-{run.pk}"]
+    assert row_ids == [f"job-{quiz_run.pk}", f"job-{graph_run.pk}", f"job-{run.pk}"]  # newest first, only the failed ones
     assert "No readable text was found in this PDF" in page.text and "1/4" in page.text
     assert page.find("input", type="checkbox", value=str(run.pk))
 
@@ -397,8 +397,8 @@ def test_a_failed_explanation_says_why_and_can_be_tried_again(client, alice):
 
 
 def test_the_pipeline_shows_runs_of_any_other_kind_on_the_document_s_things_by_their_kind(client, alice):
-    """A kind the UI has no words for (here `noop` on the graph) still gets
-    a step after the known ones, labelled from its name; explanations stay out of the pipeline."""
+    """A kind the UI has no words for (here `noop` on the graph) still gets a step after the known
+    ones (the quiz among them), labelled from its name; explanations stay out of the pipeline."""
     from jobs.submit import submit
 
     document, graph = processed_document(alice)

@@ -35,8 +35,22 @@ def student_required(view):
     return wrapper
 
 
+MAX_ID = 2**63 - 1  # the largest primary key the databases store; a larger one names nothing
+
+
+def parse_id(raw: object) -> int | None:
+    """A posted or routed id as a number the database can look up, or None (SQLite raises
+    OverflowError for larger ones instead of finding nothing)."""
+    text = str(raw)
+    if not text.isdigit() or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
 def own_document(request: HttpRequest, pk: int) -> Document:
     """The student's document, or 404 (another student's document does not exist for them)."""
+    if parse_id(pk) is None:
+        raise Http404("no such document")
     return get_object_or_404(Document, pk=pk, owner=request.user)
 
 

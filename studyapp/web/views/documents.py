@@ -1,4 +1,4 @@
-"""A document's page: its live pipeline, its concept graph, its pages of text, explanations."""
+"""A document's page: its live pipeline, its concept graph, its quizzes, its pages of text, explanations."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from studyapp.web.graph_picture import graph_picture
 from studyapp.web.runs import run_view
 from studyapp.web.views.common import own_document, own_run, student_required
 from studyapp.web.views.library import document_state
+from studyapp.web.views.quizzes import quiz_section_context
 
 PAGES_PER_SCREEN = 10
 
@@ -28,7 +29,11 @@ PAGES_PER_SCREEN = 10
 @require_GET
 @student_required
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    document = own_document(request, pk)
+    return render_document(request, own_document(request, pk))
+
+
+def render_document(request: HttpRequest, document: Document, *, quiz_context: dict | None = None) -> HttpResponse:
+    """The whole document page (also the quiz form's answer without JavaScript, with its errors)."""
     graph = current_graph(document)
     concept = _concept_from_query(request, graph)
     context = {
@@ -36,6 +41,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "state": document_state(document),
         **_pages_context(request, document),
         **_graph_context(document, graph),
+        **(quiz_context or quiz_section_context(request, document)),
         "concept_panel": _concept_context(document, graph, concept) if concept else None,
         "shown_explanation": _explanation_from_query(request, graph),
         "nav": "library",

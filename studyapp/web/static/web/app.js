@@ -1,7 +1,9 @@
 // studyapp web UI: the few things HTMX does not do by itself.
 // - the upload drop zone (drag and drop onto the file input, which stays a normal, keyboard-usable input);
 // - the concept graph: Enter or Space on a focused concept activates it like a click, and the
-//   selected concept and its relations are highlighted.
+//   selected concept and its relations are highlighted;
+// - quizzes: focus follows a question that HTMX swapped in, a question's answer carries the time
+//   the student took, and a newly asked-for quiz is scrolled into view.
 (function () {
   "use strict";
 
@@ -105,10 +107,58 @@
     if (graph) { selectConcept(graph.getAttribute("data-selected")); }
   }
 
+  // Quizzes. A timed form remembers when it appeared; on submit its time_ms field gets the time taken.
+  function stampTimedForms(root) {
+    var forms = root.querySelectorAll ? root.querySelectorAll("form[data-timed]") : [];
+    Array.prototype.forEach.call(forms, function (form) {
+      if (!form.getAttribute("data-shown-at")) { form.setAttribute("data-shown-at", String(Date.now())); }
+    });
+  }
+
+  // Capturing, so the field is set before HTMX (listening on the form) reads the form's values.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-timed]")) { return; }
+    var field = form.querySelector('input[name="time_ms"]');
+    var shown = Number(form.getAttribute("data-shown-at"));
+    if (field && shown) { field.value = String(Math.max(0, Date.now() - shown)); }
+  }, true);
+
+  // After HTMX redraws the question panel, keyboard and screen-reader users land on the new
+  // question (or its feedback) instead of at the top of the page; the quiz section scrolls to the
+  // quiz just asked for.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    if (!target) { return; }
+    if (target.id === "attempt-panel") {
+      var panel = document.getElementById("attempt-panel");
+      var heading = panel && panel.querySelector("[data-focus-after-swap]");
+      if (heading) {
+        heading.focus({preventScroll: true});
+        if (heading.getBoundingClientRect().top < 0) { heading.scrollIntoView({block: "start"}); }
+      }
+    } else if (target.id === "quiz-section") {
+      var card = document.querySelector("#quiz-section .quiz-card.is-highlighted");
+      if (card) { card.scrollIntoView({block: "nearest"}); }
+    }
+  });
+
+  // An all-at-once form sent back with errors: start at the summary that lists them.
+  function focusErrorSummary() {
+    var summary = document.getElementById("answer-errors");
+    if (summary) { summary.focus(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     initDropzones(document);
     centreGraphs(document);
     selectFromPage();
+    stampTimedForms(document);
+    focusErrorSummary();
   });
-  document.addEventListener("htmx:load", function (event) { initDropzones(event.detail.elt); centreGraphs(event.detail.elt); });
+  document.addEventListener("htmx:load", function (event) {
+    initDropzones(event.detail.elt);
+    centreGraphs(event.detail.elt);
+    stampTimedForms(event.detail.elt);
+  });
 })();
