@@ -23,7 +23,7 @@ from studyapp.documents.services import document_create
 from studyapp.graphs.explanations import explanation_find
 from studyapp.graphs.models import Concept, ConceptGraph, Explanation
 from studyapp.graphs.services import current_graph
-from studyapp.quizzes.errors import QuizError
+from studyapp.quizzes.errors import DocumentFailed
 from studyapp.quizzes.models import Quiz
 from studyapp.quizzes.services import quiz_create, quiz_requeue
 
@@ -72,10 +72,11 @@ def quiz_request(*, document: Document, owner, count: int | None = None, difficu
 
     Raises:
         QuizError: a count, difficulty or type that cannot be asked for.
+        DocumentFailed: the document could not be processed (a QuizError and a Conflict).
     """
     status, error = Document.objects.filter(pk=document.pk).values_list("status", "error").get()
     if status == Document.Status.FAILED:
-        raise QuizError(f"This document could not be processed, so no quiz can be written from it: {error}")
+        raise DocumentFailed(f"This document could not be processed, so no quiz can be written from it: {error}")
     provider = settings.AI_PROVIDER
     model = default_model(provider)
     with transaction.atomic():

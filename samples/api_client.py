@@ -1,11 +1,13 @@
-"""A student's script against the REST API: upload a PDF, follow its jobs, read the graph, ask why.
+"""A student's script against the REST API: upload a PDF, follow its jobs, read the graph, ask why, take a quiz.
 
     python samples/api_client.py --url http://127.0.0.1:8000 --key sa_... lecture.pdf [--password P]
 
 Standard library only, so it runs anywhere. Each step prints one JSON line (`{"step": ...}`); the exit
 status is 0 when the whole flow worked, 1 when a job failed (its error is printed), 2 on HTTP errors.
 The key comes from the web UI (or `--key` / the STUDYAPP_API_KEY environment variable).
-Quizzes (create -> answer -> graded attempt) will be one more step here once the quiz API exists.
+The quiz step asks for the document's quiz, answers every question with a naive guess (the first
+option, "True", or "I don't know"), and prints the graded result: what was right, the correct
+answers and the pages they are cited from.
 """
 
 from __future__ import annotations
@@ -119,8 +121,35 @@ def flow(client: Client, pdf: Path, password: str = "") -> int:
     emit("explanation", explanation_id=explanation["id"], source=explanation["source"]["name"],
          target=explanation["target"]["name"], text=explanation["text"],
          pages=[citation["page"] for citation in explanation["citations"]])
+    if not take_quiz(client, document["id"]):
+        return 1
     emit("done", document_id=document["id"])
     return 0
+
+
+def guess(question: dict) -> str:
+    """What a script that has not studied answers: the first option, or a shrug."""
+    return question["options"][0] if question["options"] else "I don't know"
+
+
+def take_quiz(client: Client, document_id: int) -> bool:
+    """Ask for the document's quiz (the upload already asked for it: the same quiz), answer it, show the grade."""
+    status, answer = client.request("POST", "/quizzes", json_body={"document_id": document_id})
+    if status == 202:
+        job = client.wait(answer["job"]["id"])
+        if job["status"] != "succeeded":
+            emit("failed", job=job["kind"], error=job["error"])
+            return False
+    quiz = client.request("GET", f"/quizzes/{answer['quiz']['id']}")[1]
+    emit("quiz", quiz_id=quiz["id"], questions=len(quiz["questions"]), difficulty=quiz["difficulty"],
+         types=sorted({question["type"] for question in quiz["questions"]}))
+    answers = [{"question_id": question["id"], "response": guess(question)} for question in quiz["questions"]]
+    result = client.request("POST", f"/quizzes/{quiz['id']}/attempts", json_body={"answers": answers})[1]
+    emit("result", attempt_id=result["attempt_id"], correct=result["correct"], total=result["total"],
+         percent=result["percent"], missed=len(result["missed_question_ids"]),
+         feedback=[{"question_id": f["question_id"], "correct": f["correct"], "correct_answer": f["correct_answer"],
+                    "page": f["citation"]["page"]} for f in result["feedback"]])
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from ninja import NinjaAPI
 
-from studyapp.api import documents, explanations, graphs, jobs, keys
+from studyapp.api import documents, explanations, graphs, jobs, keys, quizzes
 from studyapp.api.auth import AUTH
 from studyapp.api.errors import install_error_handlers
 from studyapp.api.throttling import WriteRateLimit
@@ -17,7 +17,8 @@ from studyapp.api.throttling import WriteRateLimit
 DESCRIPTION = """
 Everything a student does in the web UI, as JSON. Upload a PDF to `/api/documents`, follow its jobs at
 `/api/jobs/{id}` (status and live progress: stage, percent, message, eta), then read its concept graph and
-ask how two concepts connect.
+ask how two concepts connect. Ask for a quiz (`/api/quizzes`), answer it and get the graded result with the
+cited pages; what you missed comes back for review (`/api/reviews`).
 
 **Auth**: an API key (made in the web UI) as `Authorization: Bearer <key>` or `X-API-Key: <key>`, or the
 web UI's session cookie with the `X-CSRFToken` header on writes. Everything but these docs needs one.
@@ -49,7 +50,9 @@ api.add_router("/documents", graphs.router)
 api.add_router("/explanations", explanations.router)
 api.add_router("/jobs", jobs.router)
 api.add_router("/keys", keys.router)
-# The quizzes router slots in here once the quiz domain lands: api.add_router("/quizzes", quizzes.router).
+api.add_router("/quizzes", quizzes.router)
+api.add_router("/attempts", quizzes.attempts_router)
+api.add_router("/reviews", quizzes.reviews_router)
 
 
 def unknown_route(request: HttpRequest, path: str = "") -> JsonResponse:

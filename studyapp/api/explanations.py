@@ -10,7 +10,7 @@ from pydantic import Field
 from jobs import pipelines
 from studyapp.api.errors import read_errors, write_errors
 from studyapp.api.jobs import JobOut
-from studyapp.api.schemas import MAX_ID, InputSchema, ObjectId
+from studyapp.api.schemas import MAX_ID, InputSchema, JsonInt, ObjectId
 from studyapp.graphs.models import Explanation
 from studyapp.graphs.selectors import concept_pair_for_owner, explanation_for_owner
 
@@ -18,8 +18,8 @@ router = Router(tags=["explanations"])
 
 
 class ExplainIn(InputSchema):
-    source_id: int = Field(ge=1, le=MAX_ID, description="a concept id (from the graph)")
-    target_id: int = Field(ge=1, le=MAX_ID, description="another concept of the same graph")
+    source_id: JsonInt = Field(ge=1, le=MAX_ID, description="a concept id (from the graph)")
+    target_id: JsonInt = Field(ge=1, le=MAX_ID, description="another concept of the same graph")
 
 
 class ConceptRefOut(Schema):

@@ -12,6 +12,7 @@ from studyapp.documents.extraction import is_pdf_bytes
 from studyapp.graphs.models import Concept, ConceptGraph
 from studyapp.quizzes.models import Question, Quiz
 from studyapp.quizzes.services import MAX_QUESTIONS
+from studyapp.webhooks.services import MAX_WEBHOOKS
 
 
 def size_text(size: int) -> str:
@@ -25,6 +26,33 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username",)
+
+
+# --- settings: API keys and webhooks (issues 5 and 6) --------------------------------------------
+# What a name or URL may be is the services' business (studyapp.apikeys, studyapp.webhooks): the
+# views show their refusals on these fields.
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=100,
+        help_text="What the key is for, e.g. “laptop script”, so you can tell your keys apart.",
+        error_messages={"required": "Give the key a name, so you can tell it apart later."},
+    )
+
+
+class WebhookForm(forms.Form):
+    url = forms.CharField(
+        label="URL", max_length=500,
+        widget=forms.URLInput(attrs={"placeholder": "https://example.com/hooks/studyapp", "autocomplete": "url"}),
+        error_messages={"required": "Enter the URL to send events to."},
+    )
+
+    def __init__(self, *args, public_only: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        where = (" on the public internet: addresses in private or local networks (localhost, 10.x.x.x, "
+                 "192.168.x.x...) are refused") if public_only else ""
+        self.fields["url"].help_text = f"An http:// or https:// URL{where}. Up to {MAX_WEBHOOKS} webhooks."
 
 
 class UploadForm(forms.Form):

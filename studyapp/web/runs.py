@@ -119,6 +119,15 @@ class RunView:
     def document(self) -> Document | None:
         return subject_document(self.run)
 
+    @property
+    def can_discard(self) -> bool:
+        """A dead letter: failed and not yet set aside (jobs.control.discard_runs)."""
+        return self.run.is_dead_letter
+
+    @property
+    def discarded(self) -> bool:
+        return self.run.status == JobRun.Status.FAILED and self.run.discarded_at is not None
+
 
 def run_view(run: JobRun) -> RunView:
     return RunView(run=run, state=live_progress(run))
@@ -178,6 +187,6 @@ def student_runs(owner, job_filter: str) -> QuerySet[JobRun]:
     runs = runs_for_owner(owner).select_related("subject_type")
     if job_filter == "active":
         return runs.filter(status__in=JobRun.UNFINISHED)
-    if job_filter == "failed":
-        return runs.filter(status=JobRun.Status.FAILED)
+    if job_filter == "failed":  # the dead-letter view: a discarded run leaves it, and stays in "all"
+        return runs.filter(status=JobRun.Status.FAILED, discarded_at__isnull=True)
     return runs

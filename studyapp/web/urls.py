@@ -1,6 +1,6 @@
 """The student web UI's URLs (mounted at the site root)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from studyapp.web.views import accounts, documents, jobs, library, quizzes
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("signup/", accounts.signup, name="signup"),
     path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("settings/", include("studyapp.web.settings_urls")),  # API keys and webhooks (issues 5 and 6)
     # documents
     path("documents/<int:pk>/", documents.document_detail, name="document"),
     path("documents/<int:pk>/live/", library.document_live, name="document_live"),
@@ -40,7 +41,9 @@ urlpatterns = [
     # jobs
     path("jobs/", jobs.job_list, name="jobs"),
     path("jobs/requeue/", jobs.jobs_requeue, name="jobs_requeue"),
+    path("jobs/discard/", jobs.jobs_discard, name="jobs_discard"),
     path("jobs/<uuid:run_id>/", jobs.job_row, name="job_row"),
     path("jobs/<uuid:run_id>/cancel/", jobs.job_cancel, name="job_cancel"),
     path("jobs/<uuid:run_id>/retry/", jobs.job_retry, name="job_retry"),
+    path("jobs/<uuid:run_id>/discard/", jobs.job_discard, name="job_discard"),
 ]

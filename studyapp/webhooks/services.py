@@ -1,5 +1,8 @@
 """Webhooks: registering them, recording events for them, and delivering one event.
 
+The web UI's settings page calls webhook_create, webhooks_for_owner, webhook_for_owner,
+deliveries_recent, webhook_rotate_secret and webhook_delete.
+
 Delivery raises the domain's errors and the job layer decides what they mean: a TransientError
 (network trouble, a 5xx, 408 or 429 answer) is retried with backoff, a PermanentError (a 4xx
 answer, a URL that resolves to a private address when those are blocked) fails the delivery.
@@ -7,35 +10,89 @@ answer, a URL that resolves to a private address when those are blocked) fails t
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from studyapp.core.errors import PermanentError, TransientError
+from studyapp.core.errors import Conflict, NotFound, PermanentError, TransientError
 from studyapp.webhooks import http, signing
 from studyapp.webhooks.models import Webhook, WebhookDelivery, new_secret
 
 EVENT_HEADER = "Studyapp-Event"
 DELIVERY_HEADER = "Studyapp-Delivery"
 _RETRYABLE_STATUSES = {408, 425, 429}
+MAX_WEBHOOKS = 10
+MAX_URL_LENGTH = Webhook._meta.get_field("url").max_length
 
 
 class InvalidWebhook(PermanentError):
     """The webhook URL cannot be used."""
 
 
-def webhook_create(*, owner, url: str) -> Webhook:
+def webhook_create(*, owner, url: str, allow_private: bool = True) -> Webhook:
+    """Register `url` for the owner's document events; its signing secret is `webhook.secret`.
+
+    With `allow_private` False (what settings.WEBHOOK_BLOCK_PRIVATE_ADDRESSES asks for), a URL
+    whose host is, or resolves to, a loopback, private or link-local address is refused here with
+    the reason. Delivery checks again at send time: what a name resolves to can change.
+
+    Raises:
+        InvalidWebhook: not an http(s) URL, too long, or an address webhooks may not reach.
+        Conflict: the owner already has this URL, or MAX_WEBHOOKS webhooks.
+    """
     url = url.strip()
+    if len(url) > MAX_URL_LENGTH:
+        raise InvalidWebhook(f"A webhook URL can be at most {MAX_URL_LENGTH} characters long.")
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise InvalidWebhook(f"{url!r} is not an http:// or https:// URL") from None
-    return Webhook.objects.create(owner=owner, url=url)
+    if not allow_private:
+        _check_reachable(url)
+    with transaction.atomic():
+        # Lock the owner's row so two requests at once cannot both pass the checks.
+        get_user_model().objects.select_for_update().only("pk").get(pk=owner.pk)
+        mine = Webhook.objects.filter(owner=owner)
+        if mine.filter(url=url).exists():
+            raise Conflict("You already have a webhook for this URL.")
+        if mine.count() >= MAX_WEBHOOKS:
+            raise Conflict(f"You already have {MAX_WEBHOOKS} webhooks; delete one you no longer use first.")
+        return Webhook.objects.create(owner=owner, url=url)
+
+
+def _check_reachable(url: str) -> None:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        if not http.is_public_address(host):
+            raise InvalidWebhook(f"{host} is a private or local address; webhooks can only reach public addresses.")
+        return
+    try:
+        http.resolve(host, parts.port or (443 if parts.scheme == "https" else 80), allow_private=False)
+    except http.BlockedAddress as exc:
+        raise InvalidWebhook(f"{exc.message}.") from None
+    except TransientError:
+        raise InvalidWebhook(f"The host {host} could not be found; check the URL.") from None
+
+
+def webhook_for_owner(*, owner, webhook_id: int) -> Webhook:
+    """Raises NotFound for an unknown id and for another user's webhook alike."""
+    webhook = Webhook.objects.filter(owner=owner, pk=webhook_id).first()
+    if webhook is None:
+        raise NotFound("No such webhook.")
+    return webhook
 
 
 def webhook_delete(*, webhook: Webhook) -> None:
@@ -54,6 +111,11 @@ def webhooks_for_owner(*, owner) -> QuerySet[Webhook]:
 
 def deliveries_for_webhook(*, webhook: Webhook) -> QuerySet[WebhookDelivery]:
     return webhook.deliveries.all()
+
+
+def deliveries_recent(*, webhook: Webhook, limit: int = 5) -> list[WebhookDelivery]:
+    """The webhook's latest deliveries, newest first."""
+    return list(webhook.deliveries.order_by("-created_at", "-pk")[:limit])
 
 
 def deliveries_create(*, owner, event: str, event_key: str, payload: dict[str, Any]) -> list[WebhookDelivery]:

@@ -18,6 +18,8 @@ from studyapp.apikeys.models import ApiKey
 from studyapp.apikeys.services import api_key_create
 from studyapp.graphs.models import Explanation
 from studyapp.graphs.services import current_graph
+from studyapp.quizzes.models import Quiz, QuizAttempt
+from studyapp.quizzes.services import attempt_start
 from tests.jobs.helpers import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,8 +55,10 @@ def alices_things(processed, alice, alice_key) -> dict[str, object]:
     relation = current_graph(processed).relations.first()
     explanation_request(graph=relation.graph, source=relation.source, target=relation.target, owner=alice)
     drain()
+    quiz = Quiz.objects.get(document=processed, status="ready")  # the upload's own
     return {"document_id": processed.pk, "job_id": JobRun.objects.filter(owner=alice).first().pk,
-            "explanation_id": Explanation.objects.get().pk, "key_id": ApiKey.objects.get(owner=alice).pk}
+            "explanation_id": Explanation.objects.get().pk, "key_id": ApiKey.objects.get(owner=alice).pk,
+            "quiz_id": quiz.pk, "attempt_id": attempt_start(quiz=quiz, student=alice).pk}
 
 
 def test_the_docs_and_the_schema_are_open_and_served_without_a_cdn(client):
@@ -69,7 +73,8 @@ def test_the_docs_and_the_schema_are_open_and_served_without_a_cdn(client):
 
 def test_every_operation_declares_and_enforces_credentials(client):
     """Anonymous: 401 {code: unauthorized} with WWW-Authenticate on every operation, writes included."""
-    ids = {"document_id": 1, "job_id": "00000000-0000-0000-0000-000000000001", "explanation_id": 1, "key_id": 1}
+    ids = {"document_id": 1, "job_id": "00000000-0000-0000-0000-000000000001", "explanation_id": 1, "key_id": 1,
+           "quiz_id": 1, "attempt_id": 1}
     schema = api.get_openapi_schema()
     for method, path, operation_id in operations():
         assert schema["paths"][path][method.lower()]["security"], operation_id
@@ -81,13 +86,17 @@ def test_every_operation_declares_and_enforces_credentials(client):
 def test_every_object_route_with_another_students_key_is_a_404(client, alices_things, alice_key, bob_key):
     """bob's key on each of alice's ids: 404, and nothing changes; alice's own key finds each of them."""
     routes = [(m, p, o) for m, p, o in operations() if "{" in p]
-    assert {o for _, _, o in routes} >= {"document_get", "job_get", "job_cancel", "graph_regenerate", "key_revoke"}
+    assert {o for _, _, o in routes} >= {"document_get", "job_get", "job_cancel", "graph_regenerate", "key_revoke",
+                                         "quiz_get", "quiz_submit", "attempt_get", "attempt_submit",
+                                         "attempt_retry_missed"}
     before = sorted(JobRun.objects.values_list("pk", "status"))
+    attempts_before = sorted(QuizAttempt.objects.values_list("pk", "finished_at"))
     for method, path, operation_id in routes:
         response = call(client, method, filled(path, alices_things), authorization=f"Bearer {bob_key}")
         assert response.status_code == 404, (operation_id, response.content)
         assert response.json()["code"] == "not_found"
     assert sorted(JobRun.objects.values_list("pk", "status")) == before
+    assert sorted(QuizAttempt.objects.values_list("pk", "finished_at")) == attempts_before
     assert ApiKey.objects.get(owner__username="alice").is_active
     for method, path, operation_id in routes:
         if method == "GET":
@@ -103,9 +112,21 @@ def test_another_students_concepts_cannot_be_explained(client, processed, bob_ke
     assert response.status_code == 404 and not JobRun.objects.filter(kind="explain_connection").exists()
 
 
+def test_another_students_document_cannot_be_quizzed_or_reviewed(client, processed, bob_key):
+    """POST /api/quizzes and /api/reviews name a document in their body: bob naming alice's gets a 404."""
+    for path in ("/api/quizzes", "/api/reviews"):
+        response = client.post(path, {"document_id": processed.pk}, content_type="application/json",
+                               headers={"authorization": f"Bearer {bob_key}"})
+        assert response.status_code == 404 and response.json()["code"] == "not_found", path
+    response = client.get(f"/api/reviews?document_id={processed.pk}", headers={"authorization": f"Bearer {bob_key}"})
+    assert response.status_code == 404
+    assert Quiz.objects.count() == 1 and not QuizAttempt.objects.exists()
+
+
 def test_lists_show_only_my_own_things(client, processed, alice, bob_key):
-    """bob sees no documents and no jobs of alice's."""
-    for path in ("/api/documents", "/api/jobs"):
+    """bob sees no documents, jobs, quizzes, attempts or reviews of alice's."""
+    attempt_start(quiz=Quiz.objects.get(), student=alice)
+    for path in ("/api/documents", "/api/jobs", "/api/quizzes", "/api/attempts", "/api/reviews"):
         body = client.get(path, headers={"authorization": f"Bearer {bob_key}"}).json()
         assert body == {"items": [], "count": 0}, path
 

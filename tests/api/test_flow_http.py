@@ -1,7 +1,7 @@
 """The whole flow over real HTTP, as a student's script drives it: samples/api_client.py against the
 live server (a real socket), with a real forking worker process doing the jobs.
 
-upload -> poll the jobs -> graph -> explanation (-> quiz -> attempt, once the quiz API exists).
+upload -> poll the jobs -> graph -> explanation -> quiz -> attempt -> graded result.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pytest
 
 from studyapp.apikeys.services import api_key_create
 from studyapp.graphs.models import Explanation
+from studyapp.quizzes.models import QuizAttempt
 from tests.conftest import REPO, pdf_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,9 +32,10 @@ def run_client(live_server, key: str, pdf, *extra: str) -> tuple[int, list[dict]
 
 
 @pytest.mark.slow  # a worker process
-def test_a_script_uploads_follows_its_jobs_reads_the_graph_and_gets_an_explanation(
+def test_a_script_uploads_follows_its_jobs_reads_the_graph_gets_an_explanation_and_a_graded_quiz(
         live_server, start_worker, alice, settings):
-    """Exit 0; live progress seen while polling; the graph and the cited explanation are alice's."""
+    """Exit 0; live progress seen while polling; the graph, the cited explanation and the graded quiz attempt
+    are alice's."""
     settings.AI_PROVIDER = "local"
     start_worker()
     key = api_key_create(owner=alice, name="flow test")[1]
@@ -44,15 +46,27 @@ def test_a_script_uploads_follows_its_jobs_reads_the_graph_and_gets_an_explanati
         by_step.setdefault(step["step"], []).append(step)
     assert by_step["uploaded"][0]["jobs"] == ["extract_document", "generate_graph"]
     progress = by_step["progress"]
-    assert {p["job"] for p in progress} == {"extract_document", "generate_graph", "explain_connection"}
+    # The quiz job shows up too when it was still being written as the script asked for the quiz.
+    assert {"extract_document", "generate_graph", "explain_connection"} <= {p["job"] for p in progress} <= {
+        "extract_document", "generate_graph", "explain_connection", "create_quiz"}
     assert all(p["status"] == "succeeded" for p in progress if p["stage"] == "done")
     graph = by_step["graph"][0]
     assert graph["concepts"] > 5 and graph["relations"] > 0
     explanation = by_step["explanation"][0]
     stored = Explanation.objects.get(pk=explanation["explanation_id"])
     assert stored.graph.document.owner == alice and stored.text == explanation["text"]
-    assert explanation["pages"] and set(explanation["pages"]) <= set(stored.graph.document.pages.values_list("label",
-                                                                                                                flat=True))
+    labels = set(stored.graph.document.pages.values_list("label", flat=True))
+    assert explanation["pages"] and set(explanation["pages"]) <= labels
+    quiz, result = by_step["quiz"][0], by_step["result"][0]
+    attempt = QuizAttempt.objects.get(pk=result["attempt_id"])
+    assert attempt.student == alice and attempt.quiz_id == quiz["quiz_id"] and attempt.is_finished
+    assert quiz["questions"] == result["total"] == len(result["feedback"]) == attempt.total > 0
+    assert result["correct"] == attempt.correct == sum(f["correct"] for f in result["feedback"])
+    for feedback in result["feedback"]:
+        answer = attempt.answers.select_related("question").get(question_id=feedback["question_id"])
+        assert (feedback["correct"], feedback["correct_answer"]) == (answer.correct, answer.question.answer)
+        assert feedback["page"] == answer.question.page and feedback["page"] in labels
+    assert by_step["done"][0]["document_id"] == stored.graph.document_id
 
 
 def test_a_script_with_a_revoked_key_is_refused(live_server, alice):

@@ -4,7 +4,8 @@ Every operation gets a bounded number of generated requests (valid and invalid):
 and every answer must match the schema (status documented, body shape, headers, content type);
 schemathesis also checks that each operation refuses requests without or with wrong credentials.
 
-The student's data (a processed document with its graph, an explanation, jobs, a key) is made once
+The student's data (a processed document with its graph and quiz, an explanation, jobs, an attempt at the
+quiz, a key) is made once
 for the module and committed; each generated request then runs inside a transaction that is rolled
 back, so a generated DELETE cannot take the data away from the next one. Half of the valid requests
 that name an id get a real one, so the happy paths are exercised, not only the 404s.
@@ -30,6 +31,8 @@ from jobs.pipelines import explanation_request
 from studyapp.apikeys.services import api_key_create
 from studyapp.graphs.models import Explanation
 from studyapp.graphs.services import current_graph
+from studyapp.quizzes.models import Quiz
+from studyapp.quizzes.services import attempt_start
 from tests.api.conftest import bearer, upload
 from tests.jobs.helpers import drain
 
@@ -40,7 +43,8 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 
 @pytest.fixture(scope="module")
 def student(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
-    """carol with a processed document, its graph, an explanation and a key; removed after the module."""
+    """carol with a processed document, its graph and quiz, an explanation, an attempt at the quiz and a key;
+    removed after the module."""
     media = override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media")), AI_PROVIDER="local",
                               API_WRITE_RATE="100000/minute")  # the limit has its own test
     media.enable()
@@ -52,8 +56,10 @@ def student(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
         explanation_request(graph=relation.graph, source=relation.source, target=relation.target, owner=carol)
         drain()
         key, secret = api_key_create(owner=carol, name="schemathesis")
+        quiz = Quiz.objects.get(document=document, status="ready")  # the upload's own
         ids = {"document_id": document.pk, "explanation_id": Explanation.objects.get().pk,
-               "job_id": str(JobRun.objects.filter(owner=carol).first().pk), "key_id": key.pk}
+               "job_id": str(JobRun.objects.filter(owner=carol).first().pk), "key_id": key.pk,
+               "quiz_id": quiz.pk, "attempt_id": attempt_start(quiz=quiz, student=carol).pk}
     yield {"secret": secret, "ids": ids}
     with django_db_blocker.unblock():
         carol.delete()  # cascades to everything above

@@ -1,4 +1,5 @@
-"""The job panel: the student's running and recent runs, cancel and retry; failed = dead letters."""
+"""The job panel: the student's running and recent runs, cancel and retry; failed = dead letters
+(requeue or discard them; a discarded run leaves the failed view and stays in "all")."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from jobs.control import cancel_run, retry_run
+from jobs.control import cancel_run, discard_runs, retry_run
 from jobs.models import JobRun
 from studyapp.web.runs import JOB_FILTERS, run_view, student_runs
 from studyapp.web.views.common import own_document, own_run, safe_next, student_required
@@ -89,6 +90,43 @@ def jobs_requeue(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, "Select the failed jobs to requeue.")
     return redirect(f"{reverse('web:jobs')}?filter=failed")
+
+
+@require_POST
+@student_required
+def jobs_discard(request: HttpRequest) -> HttpResponse:
+    """Discard the selected failed runs: they leave the dead-letter view and stay in "all"."""
+    runs = JobRun.objects.filter(owner=request.user, pk__in=_valid_ids(request.POST.getlist("run")),
+                                 status=JobRun.Status.FAILED, discarded_at__isnull=True)
+    discarded = discard_runs(runs)
+    if discarded:
+        messages.success(request, f"Discarded {discarded} job(s); they are still listed under All.")
+    else:
+        messages.info(request, "Select the failed jobs to discard.")
+    return redirect(f"{reverse('web:jobs')}?filter=failed")
+
+
+@require_POST
+@student_required
+def job_discard(request: HttpRequest, run_id: str) -> HttpResponse:
+    """Discard one failed run. With HTMX its row leaves the failed view (an empty answer replaces it)."""
+    run = own_run(request, run_id)
+    discarded = discard_runs([run])
+    if request.htmx:
+        run.refresh_from_db()
+        if discarded and _failed_view(request):
+            return render(request, "web/partials/failed_count.html",
+                          {"failed_count": student_runs(request.user, "failed").count()})
+        return _row(request, run)
+    if discarded:
+        messages.success(request, "Discarded 1 job; it is still listed under All.")
+    else:
+        messages.info(request, "Only a failed job can be discarded.")
+    return redirect(safe_next(request, f"{reverse('web:jobs')}?filter=failed"))
+
+
+def _failed_view(request: HttpRequest) -> bool:
+    return request.GET.get("filter", request.POST.get("filter")) == "failed"
 
 
 def _valid_ids(ids: list[str]) -> list[str]:
