@@ -97,11 +97,3 @@ def runs_for_document(document: models.Model) -> QuerySet[JobRun]:
     graph_runs = JobRun.objects.filter(subject_type=ContentType.objects.get_for_model(ConceptGraph),
                                        subject_id__in=document.graphs.values_list("pk", flat=True))
     return (runs_for_subject(document) | graph_runs | _quiz_runs(document)).order_by("-created_at")
-
-
-def latest_run_per_kind(subject: models.Model) -> list[JobRun]:
-    """The newest run of each kind on the subject, oldest first (pipeline order)."""
-    latest: dict[str, JobRun] = {}
-    for run in runs_for_subject(subject):  # newest first
-        latest.setdefault(run.kind, run)
-    return sorted(latest.values(), key=lambda run: run.created_at)

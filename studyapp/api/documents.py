@@ -8,7 +8,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from jobs import pipelines
-from jobs.selectors import latest_run_per_kind
+from jobs.selectors import pipeline_runs
 from studyapp.api.errors import read_errors, write_errors
 from studyapp.api.jobs import JobOut
 from studyapp.api.pagination import Pages
@@ -34,7 +34,8 @@ class DocumentOut(Schema):
 
 class DocumentDetailOut(DocumentOut):
     graph_id: int | None = Field(description="the concept graph shown now (GET .../graph), once one is ready")
-    jobs: list[JobOut] = Field(description="the latest job of each kind on this document, in pipeline order")
+    jobs: list[JobOut] = Field(description="the latest job of each pipeline step, in order: extract_document, "
+                                           "generate_graph, create_quiz (the quiz jobs of the document's quizzes)")
 
     @staticmethod
     def resolve_graph_id(document: Document) -> int | None:
@@ -43,7 +44,7 @@ class DocumentDetailOut(DocumentOut):
 
     @staticmethod
     def resolve_jobs(document: Document) -> list:
-        return latest_run_per_kind(document)
+        return pipeline_runs(document)
 
 
 class PageOut(Schema):
@@ -63,7 +64,7 @@ _UPLOAD_BODY = {"requestBody": {"content": {"multipart/form-data": {"schema": {
 @router.post("", response={201: DocumentDetailOut, **write_errors(413)}, summary="Upload a PDF",
              openapi_extra=_UPLOAD_BODY)
 def document_upload(request, file: File[UploadedFile], title: Form[str] = "", password: Form[str] = ""):
-    """Multipart upload. Extraction starts at once (then the concept graph); follow it through `jobs`. The same
+    """Multipart upload. Extraction starts at once (then the concept graph, then a quiz); follow them through `jobs`. The same
     file uploaded again returns the same document. `password` opens a protected PDF and is forgotten after
     extraction; uploading a failed document again with a password queues it again."""
     document, _ = pipelines.document_upload(owner=request.auth, upload=file, filename=file.name or "document.pdf",

@@ -25,30 +25,33 @@ def pdf_file(name: str = "pdflatex-4-pages.pdf") -> SimpleUploadedFile:
 
 
 def test_it_uploads_a_pdf_and_starts_its_pipeline(client_api, alice, alice_key):
-    """201 with the document and its queued extraction and graph jobs; the same file again is the same document."""
+    """201 with the document and its queued extraction, graph and quiz jobs; the same file again is the same document."""
     response = client_api.post("/documents", data={"title": "Lecture 4"}, FILES={"file": pdf_file()},
                                headers=bearer(alice_key))
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["title"] == "Lecture 4" and body["status"] == "queued" and body["graph_id"] is None
-    assert [job["kind"] for job in body["jobs"]] == ["extract_document", "generate_graph"]
+    assert [job["kind"] for job in body["jobs"]] == ["extract_document", "generate_graph", "create_quiz"]
     assert body["jobs"][1]["upstream_id"] == body["jobs"][0]["id"]
-    assert all(job["status"] == "queued" and job["subject"] == {"type": "document", "id": body["id"]}
-               for job in body["jobs"])
+    assert body["jobs"][2]["upstream_id"] == body["jobs"][1]["id"]
+    assert all(job["status"] == "queued" for job in body["jobs"])
+    assert all(job["subject"] == {"type": "document", "id": body["id"]} for job in body["jobs"][:2])
+    assert body["jobs"][2]["subject"]["type"] == "quiz"
     again = client_api.post("/documents", FILES={"file": pdf_file()}, headers=bearer(alice_key))
     assert again.status_code == 201 and again.json()["id"] == body["id"]
     assert Document.objects.filter(owner=alice).count() == 1
 
 
 def test_an_uploaded_document_reports_pages_graph_and_finished_jobs(client_api, alice_key):
-    """After the jobs ran: ready, page count, the current graph's id, both jobs succeeded at 100 %."""
+    """After the jobs ran: ready, page count, the current graph's id, all three jobs succeeded at 100 %."""
     created = client_api.post("/documents", FILES={"file": pdf_file()}, headers=bearer(alice_key)).json()
     drain()
     body = client_api.get(f"/documents/{created['id']}", headers=bearer(alice_key)).json()
     assert (body["status"], body["page_count"], body["error"]) == ("ready", 4, "")
     assert body["graph_id"] == ConceptGraph.objects.get(document_id=created["id"]).pk
     assert [(j["kind"], j["status"], j["percent"], j["stage"]) for j in body["jobs"]] == [
-        ("extract_document", "succeeded", 100.0, "done"), ("generate_graph", "succeeded", 100.0, "done")]
+        ("extract_document", "succeeded", 100.0, "done"), ("generate_graph", "succeeded", 100.0, "done"),
+        ("create_quiz", "succeeded", 100.0, "done")]
 
 
 def test_a_password_protected_pdf_fails_clearly_and_opens_with_its_password(client_api, alice_key):
