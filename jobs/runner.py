@@ -20,7 +20,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -254,15 +254,29 @@ def end_run(run: JobRun, status: str, message: str, *, for_student: str | None =
     `message` stays on the run (operators see it); the subject gets `for_student` if given.
     """
     now = timezone.now()
-    ended = JobRun.objects.filter(pk=run.pk, status__in=from_statuses).update(
-        status=status, stage=status, error=message, message=message[:500], finished_at=now, updated_at=now,
-        next_attempt_at=None,
-    )
+    # One transaction: whoever sees the run ended also sees its subject told (a document failed
+    # with the reason), never a finished run beside a document still "processing".
+    with transaction.atomic():
+        ended = JobRun.objects.filter(pk=run.pk, status__in=from_statuses).update(
+            status=status, stage=status, error=message, message=message[:500], finished_at=now, updated_at=now,
+            next_attempt_at=None,
+        )
+        if ended:
+            run.refresh_from_db()
+            _tell_subject(run, for_student or message)
     if ended:
-        run.refresh_from_db()
-        TASKS[run.kind].on_failure(run, for_student or message)
         _after_end(run, status, now)
     return bool(ended)
+
+
+def _tell_subject(run: JobRun, message: str) -> None:
+    """The subject's own failure hook, in a savepoint: if it breaks (say the subject was deleted
+    meanwhile) the run still ends; the error is logged, not lost."""
+    try:
+        with transaction.atomic():
+            TASKS[run.kind].on_failure(run, message)
+    except Exception:
+        log.exception("the failure hook of run %s (%s) failed; the run ended anyway", run.id, run.kind)
 
 
 def _after_end(run: JobRun, status: str, finished_at) -> None:
