@@ -72,7 +72,9 @@ def test_a_new_student_uploads_watches_progress_explores_the_graph_and_explains_
     base = live_server.url
     # A poll in flight when the student navigates away is aborted by the browser: not an error.
     aborted: list[str] = []
-    page.on("requestfailed", lambda request: request.failure == "net::ERR_ABORTED" and "/live/" in request.url
+    # Any HTMX poll (an XHR: a /live/ fragment or a job card) counts, not a page or an asset.
+    page.on("requestfailed", lambda request: request.failure == "net::ERR_ABORTED"
+            and request.resource_type in ("xhr", "fetch")
             and aborted.append(f"failed: {request.method} {request.url}"))
     sign_up(page, base, "nina", "a-long-pass-phrase-7")
 
