@@ -223,6 +223,27 @@ def policy_for(kind: str) -> JobPolicy:
         raise ValueError(f"unknown job kind {kind!r}; known kinds: {', '.join(sorted(POLICIES))}") from None
 
 
+# --- fairness (issue 6) -------------------------------------------------------------------------
+# Runs of these groups are admitted per student (jobs/fairness.py): at most
+# settings.AI_MAX_RUNNING_PER_USER of one owner's runs in these groups run at once, and at most
+# settings.AI_JOBS_PER_HOUR_PER_USER of them start per hour. A run over either limit goes back to
+# waiting without spending an attempt: over the running cap it looks again after
+# FAIR_SHARE_RECHECK_S (up to twice that, with jitter, so bounced runs do not return in a lump);
+# over the hourly limit, when the limiter says a slot frees. Every student is treated alike (staff
+# too: an operator's bulk rebuild must not starve students either); periodic maintenance is not a
+# JobRun and never waits here.
+FAIR_SHARE_GROUPS: tuple[Group, ...] = ("ai",)
+FAIR_SHARE_RECHECK_S = 5
+
+
+def is_fair_shared(kind: str) -> bool:
+    return kind in POLICIES and POLICIES[kind].group in FAIR_SHARE_GROUPS
+
+
+def fair_shared_kinds() -> list[str]:
+    return sorted(kind for kind in POLICIES if is_fair_shared(kind))
+
+
 def all_queue_names() -> list[str]:
     """Every queue in priority order within each group, as workers should read them."""
     return [f"{group}_{tier}" for group in ("cpu", "ai") for tier in TIERS]
