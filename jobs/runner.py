@@ -91,10 +91,10 @@ def _run(run_id: str, job) -> Any:
     waiting = _wait_for_upstream(run, job)
     if waiting is not None:
         return waiting
-    set_attempt(run.attempts + 1)
     with fairness.admission(run) as wait:
         if wait is not None:
             return _retry_later(run, job, wait.delay_s, wait.stage, spent_attempt=False)
+        set_attempt(run.attempts + 1)
         run = _claim(run, job)  # inside the admission: the next one of this owner counts this claim
     if run is None:
         return None
