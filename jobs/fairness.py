@@ -30,7 +30,7 @@ from redis.exceptions import LockError
 
 from jobs.connection import get_redis
 from jobs.models import JobRun
-from jobs.policies import FAIR_SHARE_RECHECK_S, fair_shared_kinds, is_fair_shared
+from jobs.policies import FAIR_SHARE_RECHECK_MAX_S, FAIR_SHARE_RECHECK_S, fair_shared_kinds, is_fair_shared
 from jobs.ratelimit import shared_limiter
 
 LOCK_KEY = "studyapp:fair-share:{}"
@@ -49,8 +49,10 @@ class Wait:
     stage: str
 
 
-def recheck_delay() -> float:
-    return FAIR_SHARE_RECHECK_S * (1 + random.random())
+def recheck_delay(waiting_per_slot: float = 0.0) -> float:
+    """When a run over the running cap looks again: later the more of the owner's runs wait."""
+    base = min(FAIR_SHARE_RECHECK_MAX_S, FAIR_SHARE_RECHECK_S * max(1.0, waiting_per_slot))
+    return base * (1 + random.random())
 
 
 @contextmanager
@@ -80,16 +82,23 @@ def admission(run: JobRun) -> Iterator[Wait | None]:
 
 def running_count(owner_id: int, *, excluding=None) -> int:
     """The owner's fair-shared runs that are running now (the one being admitted excluded)."""
-    runs = JobRun.objects.filter(owner_id=owner_id, status=JobRun.Status.RUNNING, kind__in=fair_shared_kinds())
-    if excluding is not None:
-        runs = runs.exclude(pk=excluding)
-    return runs.count()
+    return _owners(owner_id, excluding).filter(status=JobRun.Status.RUNNING).count()
+
+
+def waiting_count(owner_id: int, *, excluding=None) -> int:
+    """The owner's fair-shared runs waiting for the running cap (the one being admitted excluded)."""
+    return _owners(owner_id, excluding).filter(status=JobRun.Status.WAITING, stage=RUNNING_STAGE).count()
+
+
+def _owners(owner_id: int, excluding):
+    runs = JobRun.objects.filter(owner_id=owner_id, kind__in=fair_shared_kinds())
+    return runs.exclude(pk=excluding) if excluding is not None else runs
 
 
 def _verdict(run: JobRun) -> Wait | None:
     cap = settings.AI_MAX_RUNNING_PER_USER
     if cap and running_count(run.owner_id, excluding=run.pk) >= cap:
-        return Wait(recheck_delay(), RUNNING_STAGE)
+        return Wait(recheck_delay(waiting_count(run.owner_id, excluding=run.pk) / cap), RUNNING_STAGE)
     per_hour = settings.AI_JOBS_PER_HOUR_PER_USER
     if per_hour and run.started_at is None:  # the first start of this run: charge one job
         item = RateLimitItemPerHour(per_hour)

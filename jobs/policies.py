@@ -228,12 +228,15 @@ def policy_for(kind: str) -> JobPolicy:
 # settings.AI_MAX_RUNNING_PER_USER of one owner's runs in these groups run at once, and at most
 # settings.AI_JOBS_PER_HOUR_PER_USER of them start per hour. A run over either limit goes back to
 # waiting without spending an attempt: over the running cap it looks again after
-# FAIR_SHARE_RECHECK_S (up to twice that, with jitter, so bounced runs do not return in a lump);
+# FAIR_SHARE_RECHECK_S times the owner's waiting runs per slot (each look costs a worker a fork
+# and a few queries, so a student with 50 waiting runs must not keep a worker busy looking), at
+# most FAIR_SHARE_RECHECK_MAX_S, and up to twice that with jitter so they do not return in a lump;
 # over the hourly limit, when the limiter says a slot frees. Every student is treated alike (staff
 # too: an operator's bulk rebuild must not starve students either); periodic maintenance is not a
 # JobRun and never waits here.
 FAIR_SHARE_GROUPS: tuple[Group, ...] = ("ai",)
 FAIR_SHARE_RECHECK_S = 5
+FAIR_SHARE_RECHECK_MAX_S = 60
 
 
 def is_fair_shared(kind: str) -> bool:

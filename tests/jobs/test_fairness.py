@@ -59,6 +59,25 @@ def test_over_the_cap_a_run_waits_without_spending_an_attempt(alice, ai_noop):
     assert policies.FAIR_SHARE_RECHECK_S - 1 <= scheduled_in(run) <= 2 * policies.FAIR_SHARE_RECHECK_S + 1
 
 
+def test_the_more_of_the_owners_runs_wait_the_later_each_looks_again(alice, ai_noop):
+    """Cap 2 reached with 10 of alice's runs already waiting for it: 5 s x 10/2 = 25 s, with
+    jitter up to 50 s; with 40 waiting it is capped at 60 s (up to 120 s)."""
+    running(alice, n=2)
+    waiting = [JobRun.objects.create(kind="create_quiz", subject=alice, owner=alice, status=JobRun.Status.WAITING,
+                                     stage=fairness.RUNNING_STAGE, idempotency_key=f"waits:{i}", queue="ai_default")
+               for i in range(40)]
+    JobRun.objects.filter(pk__in=[w.pk for w in waiting[10:]]).update(stage="waiting: rate limited")
+    run = submit("noop", alice, alice, {"n": 1})
+    drain()
+    assert 25 - 1 <= scheduled_in(JobRun.objects.get(pk=run.pk)) <= 50 + 1
+    JobRun.objects.filter(pk__in=[w.pk for w in waiting]).update(stage=fairness.RUNNING_STAGE)
+    release_scheduled()
+    drain()
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("waiting", 0)
+    assert policies.FAIR_SHARE_RECHECK_MAX_S - 1 <= scheduled_in(run) <= 2 * policies.FAIR_SHARE_RECHECK_MAX_S + 1
+
+
 def test_under_the_cap_a_run_runs(alice, ai_noop):
     """One running, cap 2: the next one starts at once, with one attempt."""
     running(alice, n=1)
