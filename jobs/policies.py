@@ -3,6 +3,11 @@
 One entry per job kind: which queue group and priority tier it runs on, how long an attempt may
 take, how many attempts it gets, how retries back off, what its payload looks like and how long
 RQ keeps its result. Backoff is exponential with jitter and honours a retry-after the job reports.
+
+Tiers: a kind's `tier` is where a free student's job goes; each plan raises that by PLAN_RAISE
+tiers (pro: default -> high), except for kinds whose tier is fixed (noop, maintenance). Interactive
+kinds (explain_connection) are high for everyone already. Workers read high, default, low in that
+order (all_queue_names), so a raised job overtakes a queue of lower ones but never interrupts one.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Group = Literal["cpu", "ai"]
 Tier = Literal["high", "default", "low"]
-TIERS: tuple[Tier, ...] = ("high", "default", "low")
+TIERS: tuple[Tier, ...] = ("high", "default", "low")  # the order workers read them in
+
+# How many tiers a plan lifts a job above its kind's tier (accounts.User.plan's values).
+PLAN_RAISE: dict[str, int] = {"free": 0, "pro": 1}
 
 
 class Payload(BaseModel):
@@ -88,9 +96,18 @@ class JobPolicy:
     # How long a finished JobRun row is kept (jobs.maintenance.retention_cleanup); failed runs
     # still in the dead-letter view are kept until an operator requeues or discards them.
     run_retention_days: int = 30
+    # True: the tier is the same for every plan (probes and bulk upkeep that nobody waits for).
+    fixed_tier: bool = False
 
     def queue_name(self, tier: Tier | None = None) -> str:
         return f"{self.group}_{tier or self.tier}"
+
+    def tier_for(self, plan: str | None) -> Tier:
+        """The tier of this kind's jobs for a student on `plan` (an unknown plan raises nothing)."""
+        if self.fixed_tier:
+            return self.tier
+        raised = TIERS.index(self.tier) - PLAN_RAISE.get(plan or "", 0)
+        return TIERS[max(0, raised)]
 
     def backoff_s(self, attempt: int, *, retry_after: float | None = None, rng: random.Random | None = None) -> int:
         """Seconds to wait before attempt `attempt + 1`, after `attempt` attempts failed.
@@ -193,6 +210,7 @@ POLICIES: dict[str, JobPolicy] = {
             result_ttl_s=600,
             failure_ttl_s=DAY,
             payload=NoopPayload,
+            fixed_tier=True,
         ),
     )
 }
@@ -203,6 +221,30 @@ def policy_for(kind: str) -> JobPolicy:
         return POLICIES[kind]
     except KeyError:
         raise ValueError(f"unknown job kind {kind!r}; known kinds: {', '.join(sorted(POLICIES))}") from None
+
+
+# --- fairness (issue 6) -------------------------------------------------------------------------
+# Runs of these groups are admitted per student (jobs/fairness.py): at most
+# settings.AI_MAX_RUNNING_PER_USER of one owner's runs in these groups run at once, and at most
+# settings.AI_JOBS_PER_HOUR_PER_USER of them start per hour. A run over either limit goes back to
+# waiting without spending an attempt: over the running cap it looks again after
+# FAIR_SHARE_RECHECK_S times the owner's waiting runs per slot (each look costs a worker a fork
+# and a few queries, so a student with 50 waiting runs must not keep a worker busy looking), at
+# most FAIR_SHARE_RECHECK_MAX_S, and up to twice that with jitter so they do not return in a lump;
+# over the hourly limit, when the limiter says a slot frees. Every student is treated alike (staff
+# too: an operator's bulk rebuild must not starve students either); periodic maintenance is not a
+# JobRun and never waits here.
+FAIR_SHARE_GROUPS: tuple[Group, ...] = ("ai",)
+FAIR_SHARE_RECHECK_S = 5
+FAIR_SHARE_RECHECK_MAX_S = 60
+
+
+def is_fair_shared(kind: str) -> bool:
+    return kind in POLICIES and POLICIES[kind].group in FAIR_SHARE_GROUPS
+
+
+def fair_shared_kinds() -> list[str]:
+    return sorted(kind for kind in POLICIES if is_fair_shared(kind))
 
 
 def all_queue_names() -> list[str]:
@@ -230,6 +272,7 @@ def _maintenance(kind: str, cron: str, timeout_s: int) -> PeriodicPolicy:
     return PeriodicPolicy(kind=kind, cron=cron, policy=JobPolicy(
         kind=kind, group="cpu", tier="low", timeout_s=timeout_s, max_attempts=1, backoff_base_s=1,
         backoff_cap_s=1, jitter=0.0, result_ttl_s=3600, failure_ttl_s=7 * DAY, payload=NoopPayload,
+        fixed_tier=True,
     ))
 
 

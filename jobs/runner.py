@@ -6,6 +6,8 @@ It owns the run's life cycle, so job functions (jobs/tasks.py) stay thin:
 Errors are classified (studyapp.core.errors):
   PermanentError  fail at once with the error's message (shown to the student);
   RateLimited     wait for the limiter's delay without spending an attempt;
+  (before the claim) an owner over their fair share of AI work waits too, attempts untouched
+  (jobs/fairness.py);
   TransientError  retry with the policy's backoff until the attempts are spent;
   anything else   as transient (it may be a blip), then failed once the budget is spent.
 Waiting is done by returning rq's Retry(interval=[delay]): RQ keeps the job in its scheduled
@@ -27,10 +29,10 @@ from django.utils import timezone
 from rq import Retry, get_current_job
 from rq.timeouts import JobTimeoutException
 
-from jobs import events, metrics
+from jobs import events, fairness, metrics
 from jobs.logcontext import job_context, set_attempt
 from jobs.models import JobRun
-from jobs.policies import policy_for
+from jobs.policies import is_fair_shared, policy_for
 from jobs.progress import META_KEY, ProgressReporter, set_meta_stage
 from jobs.tasks import TASKS
 from studyapp.core.errors import Cancelled, PermanentError, RateLimited, TransientError
@@ -67,7 +69,9 @@ def run_job(run_id: str) -> Any:
 
 
 def _run(run_id: str, job) -> Any:
-    run = _claim_at_once(run_id, job)
+    kind = job.meta.get("kind") if job is not None else None
+    # A fair-shared run (AI work) is admitted per owner before its claim: the step-by-step path.
+    run = None if kind is None or is_fair_shared(kind) else _claim_at_once(run_id, job)
     if run is not None:
         set_attempt(run.attempts)
         metrics.record_attempt(run.kind)
@@ -87,8 +91,11 @@ def _run(run_id: str, job) -> Any:
     waiting = _wait_for_upstream(run, job)
     if waiting is not None:
         return waiting
-    set_attempt(run.attempts + 1)
-    run = _claim(run, job)
+    with fairness.admission(run) as wait:
+        if wait is not None:
+            return _retry_later(run, job, wait.delay_s, wait.stage, spent_attempt=False)
+        set_attempt(run.attempts + 1)
+        run = _claim(run, job)  # inside the admission: the next one of this owner counts this claim
     if run is None:
         return None
     metrics.record_attempt(run.kind)

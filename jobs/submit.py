@@ -51,6 +51,9 @@ def submit(
 ) -> JobRun:
     """Ask for `kind` work on `subject`; return the new run, or the unfinished run for the same work.
 
+    The queue is the kind's group at the tier the owner's plan gives (JobPolicy.tier_for); an
+    explicit `tier` wins (operators, tests).
+
     Raises:
         InvalidPayload: the payload does not match the kind's schema.
         ValueError: unknown kind.
@@ -66,7 +69,7 @@ def submit(
         upstream=upstream,
         payload=options,
         idempotency_key=key,
-        queue=policy.queue_name(tier),
+        queue=policy.queue_name(tier or policy.tier_for(getattr(owner, "plan", None))),
         max_attempts=policy.max_attempts,
         stage="queued",
         enqueued_at=timezone.now(),  # cleared again if Redis cannot take the job

@@ -174,6 +174,11 @@ AI_CONCURRENCY = env_int("AI_CONCURRENCY", 4, minimum=1)
 # Shared by all workers (Redis): requests and tokens per minute for the configured provider.
 AI_REQUESTS_PER_MINUTE = env_int("AI_REQUESTS_PER_MINUTE", 500, minimum=1)
 AI_TOKENS_PER_MINUTE = env_int("AI_TOKENS_PER_MINUTE", 200_000, minimum=1)
+# Fairness (issue 6, jobs/fairness.py): per student, at most this many AI jobs (graph, quiz,
+# explanation) run at once, and at most this many start per hour; 0 turns a limit off. Keep the
+# running cap below the AI pool size (AI_WORKERS), or one student's queue can fill every worker.
+AI_MAX_RUNNING_PER_USER = env_int("AI_MAX_RUNNING_PER_USER", 2, minimum=0)
+AI_JOBS_PER_HOUR_PER_USER = env_int("AI_JOBS_PER_HOUR_PER_USER", 60, minimum=0)
 # An upload runs extraction, then the concept graph (an RQ dependency chain).
 PIPELINE_AUTO_GRAPH = env_bool("PIPELINE_AUTO_GRAPH", True)
 # A readable graph: at most this many concepts, the most important ones.
