@@ -5,7 +5,7 @@ run, the JobRun row otherwise. Unknown ids and other students' ids are both 404.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.contrib.contenttypes.models import ContentType
@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 from jobs.control import run_cancel, run_retry
 from jobs.live import live_progress
 from jobs.models import JobRun
+from jobs.policies import POLICIES
 from jobs.selectors import run_for_owner, runs_for_owner
 from studyapp.api.errors import read_errors, write_errors
 from studyapp.api.pagination import Pages
@@ -84,7 +85,8 @@ class JobOut(Schema):
 
 class JobFilter(FilterSchema):
     status: choices(JobRun.Status) | None = None
-    kind: str | None = Field(None, max_length=32)
+    # The kinds a student's runs can have, so a misspelt kind is a 400 rather than an empty page.
+    kind: Literal[tuple(sorted(POLICIES))] | None = None  # type: ignore[valid-type]
 
 
 @router.get("/{job_id}", response={200: JobOut, **read_errors(404)}, summary="A job's status and progress")

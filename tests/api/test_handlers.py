@@ -257,7 +257,7 @@ def test_a_running_job_reports_its_live_progress_from_job_meta(client_api, alice
 
 
 def test_it_lists_my_jobs_filtered_by_status_and_kind(client_api, alice, bob, alice_key):
-    """?status= and ?kind= filter; only my own jobs; an unknown status is a validation error."""
+    """?status= and ?kind= filter; only my own jobs; an unknown status or kind is a validation error."""
     upload(alice)
     upload(bob)
     everything = client_api.get("/jobs", headers=bearer(alice_key)).json()
@@ -269,6 +269,8 @@ def test_it_lists_my_jobs_filtered_by_status_and_kind(client_api, alice, bob, al
     assert succeeded["count"] == 1
     assert client_api.get("/jobs?status=queued", headers=bearer(alice_key)).json()["count"] == 0
     assert client_api.get("/jobs?status=exploded", headers=bearer(alice_key)).status_code == 400
+    misspelt = client_api.get("/jobs?kind=generate_grahp", headers=bearer(alice_key))
+    assert misspelt.status_code == 400 and misspelt.json()["code"] == "validation_error"
 
 
 def test_cancelling_a_queued_job_cancels_the_jobs_waiting_for_it_and_a_second_cancel_is_409(
