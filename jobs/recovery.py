@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
+from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
@@ -228,6 +229,7 @@ def discard_rq_job(run: JobRun) -> None:
     try:
         job = fetch_job(run)
         if job is not None:
+            _forget_expired_executions(job)
             job.delete(remove_from_queue=True, delete_dependents=False)
         else:
             redis.delete(Job.key_for(str(run.id)))  # a fragment left by a late meta write
@@ -238,3 +240,17 @@ def discard_rq_job(run: JobRun) -> None:
             redis.zrem(started_key, *stale)
     except RedisError as exc:
         log.warning("could not clean up the RQ job of run %s: %s", run.id, exc)
+
+
+def _forget_expired_executions(job: Job) -> None:
+    """Drop the job's execution entries whose data has expired, so that job.delete() works.
+
+    A killed worker's execution hash lives for the heartbeat TTL, its entry in the job's list of
+    executions 60 s longer; for that minute RQ's job.delete() raises ValueError ("Execution ... not
+    found in Redis"), which stopped every reconciler pass at the first such run (found by the
+    chaos test, tests/jobs/test_chaos.py).
+    """
+    registry = job.execution_registry
+    for execution_id in registry.get_execution_ids():
+        if not job.connection.exists(Execution(execution_id, job.id, job.connection).key):
+            job.connection.zrem(registry.key, execution_id)
