@@ -171,16 +171,21 @@ def _recover(run: JobRun, reason: str) -> list[str]:
     if run.status == JobRun.Status.RUNNING and run.attempts >= run.max_attempts:
         _finish(run, JobRun.Status.FAILED, f"the worker stopped unexpectedly {run.attempts} times; giving up")
         return [str(run.id)]
-    log.warning("run %s (%s) is lost: %s; re-enqueueing (attempt %s of %s spent)", run.id, run.kind, reason,
-                run.attempts, run.max_attempts)
     if not _requeue(run, f"requeued: {reason}"):
-        return []
+        return []  # another pass (or the run itself) moved it first
+    log.warning("run %s (%s) is lost: %s; re-enqueued (attempt %s of %s spent)", run.id, run.kind, reason,
+                run.attempts, run.max_attempts)
     return [str(run.id), *_relink_downstream(run)]
 
 
 def _requeue(run: JobRun, stage: str) -> bool:
-    """Put the run back on its queue as queued (only if no one else moved it meanwhile)."""
-    moved = JobRun.objects.filter(pk=run.pk, status=run.status).update(
+    """Put the run back on its queue as queued (only if no one else moved it meanwhile).
+
+    The row must be as this pass read it, updated_at included: every worker reconciles, and a
+    queued run stays queued when another pass re-enqueues it, so the status alone would let two
+    passes both discard and enqueue it (twice on the queue: run twice).
+    """
+    moved = JobRun.objects.filter(pk=run.pk, status=run.status, updated_at=run.updated_at).update(
         status=JobRun.Status.QUEUED, stage=stage[:120], next_attempt_at=None, updated_at=timezone.now()
     )
     if moved:
@@ -210,9 +215,9 @@ def _unstick(run: JobRun, reason: str) -> list[str]:
         log.warning("run %s (%s) is stuck: %s; ending it", run.id, run.kind, reason)
         _finish(run, JobRun.Status.FAILED, upstream_failure(upstream))
         return [str(run.id)]
-    log.warning("run %s (%s) is stuck: %s; enqueueing it again", run.id, run.kind, reason)
     if not _requeue(run, f"requeued: {reason}"):
         return []
+    log.warning("run %s (%s) is stuck: %s; enqueued it again", run.id, run.kind, reason)
     return [str(run.id), *_relink_downstream(run)]
 
 

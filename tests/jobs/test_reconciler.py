@@ -235,3 +235,27 @@ def test_a_run_whose_dead_worker_s_execution_expired_is_re_enqueued(alice, noop_
     drain()
     run.refresh_from_db()
     assert (run.status, run.attempts) == ("succeeded", 2)
+
+
+def test_two_reconciler_passes_that_read_the_same_run_enqueue_it_once(alice, noop_policy, monkeypatch):
+    """Every worker reconciles: pass B, holding the same (now stale) row as pass A, must not put
+    the run back while A does, or the queue holds it twice and it runs twice (the chaos test saw
+    B find no job in the moment between A's discard and enqueue)."""
+    import jobs.recovery as recovery
+    from jobs.connection import get_queue
+
+    noop_policy(lambda run, progress: "ok")
+    run = submit("noop", alice, alice)
+    pass_a, pass_b = JobRun.objects.get(pk=run.pk), JobRun.objects.get(pk=run.pk)
+    enqueue = recovery.enqueue_run
+
+    def b_runs_in_a_s_window(requeued):
+        monkeypatch.setattr(recovery, "enqueue_run", enqueue)
+        recovery._requeue(pass_b, "requeued by pass B")
+        return enqueue(requeued)
+
+    monkeypatch.setattr(recovery, "enqueue_run", b_runs_in_a_s_window)
+    assert recovery._requeue(pass_a, "requeued by pass A")
+    assert get_queue(run.queue).get_job_ids().count(str(run.id)) == 1
+    run.refresh_from_db()
+    assert run.stage == "requeued by pass A"
