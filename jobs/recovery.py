@@ -8,8 +8,10 @@ cron job every minute) looks at running runs and at queued or waiting runs older
 - lost: the run's job is gone (Redis restarted without persistence, FLUSHALL), ended without the
   runner recording an outcome (RQ marked it abandoned or stopped), or is STARTED while its worker
   stopped sending heartbeats (worker and work-horse killed together; RQ itself would notice only
-  after ~10 minutes). The run goes back on its queue with the same id and its remaining attempts
-  (the attempt a dead worker spent counts); the runs waiting for it are re-linked behind it.
+  after ~10 minutes), or waits in RQ's schedule well past its time (the worker holding RQ's
+  scheduler lock was killed: the lock outlives it by a minute). The run goes back on its queue
+  with the same id and its remaining attempts (the attempt a dead worker spent counts); the runs
+  waiting for it are re-linked behind it.
 - alive without a trace: a work-horse that is still running when Redis is flushed leaves no job
   behind. Its worker keeps writing a liveness key (jobs.worker), and a run is only called lost when
   neither that key nor RQ's heartbeat has been seen for a whole heartbeat period, so a live run is
@@ -100,6 +102,8 @@ def why_lost(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assi
         if job is None:
             return "Redis no longer has the job" if _past_grace(run) else ""
         status = job.get_status(refresh=False)
+        if status == JobStatus.SCHEDULED and _overdue(run):
+            return "its wait ended but no scheduler put it back"
         return "" if status in _ALIVE or status == JobStatus.STARTED else f"its job is {status} in Redis"
     if job is None:
         return "" if _alive(run) or _first_sighting(run) else "Redis no longer has the job"
@@ -134,6 +138,15 @@ def why_stuck(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[ass
 
 def enqueue_grace() -> timedelta:
     return timedelta(seconds=settings.JOBS_ENQUEUE_GRACE_S)
+
+
+def _overdue(run: JobRun) -> bool:
+    """A wait (retry, rate limit, upstream) that ended more than the enqueue grace ago.
+
+    RQ's scheduler moves due jobs back within a second, but its lock outlives a killed worker by
+    60 s, and until then no one does: a 5 s wait for an upstream run became a minute's stall.
+    """
+    return run.next_attempt_at is not None and run.next_attempt_at < timezone.now() - enqueue_grace()
 
 
 def _past_grace(run: JobRun) -> bool:

@@ -259,3 +259,37 @@ def test_two_reconciler_passes_that_read_the_same_run_enqueue_it_once(alice, noo
     assert get_queue(run.queue).get_job_ids().count(str(run.id)) == 1
     run.refresh_from_db()
     assert run.stage == "requeued by pass A"
+
+
+def waiting_in_rq_s_schedule(alice, n: int, *, due_in: timedelta) -> JobRun:
+    """A run waiting for a retry (or a rate-limit slot, or its upstream), due at now + due_in."""
+    from jobs.connection import get_queue
+
+    run = submit("noop", alice, alice, {"n": n})
+    due = timezone.now() + due_in
+    job = Job.fetch(str(run.id), connection=get_redis())
+    queue = get_queue(run.queue)
+    queue.remove(job)
+    with get_redis().pipeline() as pipe:
+        job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
+        queue.schedule_job(job, due, pipeline=pipe)
+        pipe.execute()
+    JobRun.objects.filter(pk=run.pk).update(status="waiting", attempts=1, next_attempt_at=due,
+                                            updated_at=timezone.now() - ENQUEUE_GRACE * 2)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_wait_no_scheduler_ended_is_enqueued_by_the_reconciler(alice, noop_policy):
+    """RQ's scheduler moves due jobs back; when the worker holding its lock is killed, nobody does
+    for up to a minute (the lock's TTL). A run overdue by more than the enqueue grace is put back
+    (the chaos test saw a quiz waiting for its graph stall so); one not yet due is left alone."""
+    noop_policy(lambda run, progress: "ok")
+    later = waiting_in_rq_s_schedule(alice, 1, due_in=timedelta(seconds=60))
+    overdue = waiting_in_rq_s_schedule(alice, 2, due_in=-ENQUEUE_GRACE * 2)
+    assert recover_lost_runs() == [str(overdue.id)]
+    assert (rq_status(overdue), rq_status(later)) == (JobStatus.QUEUED, JobStatus.SCHEDULED)
+    drain()
+    overdue.refresh_from_db()
+    assert (overdue.status, overdue.attempts) == ("succeeded", 2)
+
