@@ -112,7 +112,10 @@ def why_lost(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assi
         return "" if _alive(run) else "its worker stopped sending heartbeats"
     if status in _ALIVE:
         return ""
-    return f"its worker died (job {status})"
+    # Ended in Redis without the runner recording it: the worker died (RQ marked the job
+    # abandoned), or a second delivery of the job found the run claimed and finished at once
+    # while the first horse still works. Only a silent worker means lost.
+    return "" if _alive(run) else f"its worker died (job {status})"
 
 
 def why_stuck(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assignment]

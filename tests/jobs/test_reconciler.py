@@ -216,6 +216,9 @@ def abandoned_by_a_killed_worker(alice) -> JobRun:
     job = Job.fetch(str(run.id), connection=redis)
     with redis.pipeline() as pipe:
         execution = Execution.create(job, ttl=30, pipeline=pipe, worker_name="killed-worker")
+        pipe.execute()
+    with redis.pipeline() as pipe:
+        job.started_job_registry.remove_execution(execution, pipeline=pipe)  # as RQ's cleanup does
         job.set_status(JobStatus.FAILED, pipeline=pipe)
         pipe.execute()
     redis.delete(execution.key)  # expired
@@ -293,3 +296,18 @@ def test_a_wait_no_scheduler_ended_is_enqueued_by_the_reconciler(alice, noop_pol
     overdue.refresh_from_db()
     assert (overdue.status, overdue.attempts) == ("succeeded", 2)
 
+
+
+def test_a_running_run_whose_job_ended_is_lost_only_once_its_worker_is_silent(alice, noop_policy):
+    """The same job id delivered twice: the second delivery finds the run claimed, does nothing,
+    and RQ marks the job finished while the first horse still works. Not lost while that horse
+    beats (re-enqueueing it would run it twice at once); lost when it stops."""
+    noop_policy(lambda run, progress: "ok")
+    run = submit("noop", alice, alice)
+    job = Job.fetch(str(run.id), connection=get_redis())
+    job.set_status(JobStatus.FINISHED)
+    JobRun.objects.filter(pk=run.pk).update(status="running", attempts=1, started_at=timezone.now())
+    get_redis().set(ALIVE_KEY.format(run.id), "worker-1", ex=60)
+    assert recover_lost_runs() == []
+    get_redis().delete(ALIVE_KEY.format(run.id))
+    assert recover_lost_runs() == [str(run.id)]
