@@ -6,9 +6,10 @@ Recovery is what production runs: each worker's maintenance (jobs.worker, every
 JOBS_RECOVERY_INTERVAL_S) re-enqueues the runs of workers that stopped sending heartbeats.
 A supervisor (compose's restart policy) is played by the test: every killed worker is replaced.
 
-It found two reconciler bugs (fixed in jobs/recovery.py, with unit tests in test_reconciler.py):
+What it found in the reconciler (fixed in jobs/recovery.py, unit tests in test_reconciler.py):
 RQ's job.delete() raising for a killed worker's expired execution, which stopped every pass for
-about a minute, and two workers' passes re-enqueueing the same queued run at once.
+about a minute; two workers' passes re-enqueueing the same queued run at once; and a run waiting
+in RQ's schedule stalled for a minute when the worker holding the scheduler lock was killed.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class Monkey:
 
     def rampage(self, kills: int) -> None:
         while len(self.kills) < kills and not all_finished():
-            time.sleep(self.rng.uniform(1, 2))
+            time.sleep(self.rng.uniform(0.5, 1.5))
             victim = self.pick()
             if victim is None:
                 break
