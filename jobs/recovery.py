@@ -8,8 +8,10 @@ cron job every minute) looks at running runs and at queued or waiting runs older
 - lost: the run's job is gone (Redis restarted without persistence, FLUSHALL), ended without the
   runner recording an outcome (RQ marked it abandoned or stopped), or is STARTED while its worker
   stopped sending heartbeats (worker and work-horse killed together; RQ itself would notice only
-  after ~10 minutes). The run goes back on its queue with the same id and its remaining attempts
-  (the attempt a dead worker spent counts); the runs waiting for it are re-linked behind it.
+  after ~10 minutes), or waits in RQ's schedule well past its time (the worker holding RQ's
+  scheduler lock was killed: the lock outlives it by a minute). The run goes back on its queue
+  with the same id and its remaining attempts (the attempt a dead worker spent counts); the runs
+  waiting for it are re-linked behind it.
 - alive without a trace: a work-horse that is still running when Redis is flushed leaves no job
   behind. Its worker keeps writing a liveness key (jobs.worker), and a run is only called lost when
   neither that key nor RQ's heartbeat has been seen for a whole heartbeat period, so a live run is
@@ -30,6 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
+from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
@@ -99,6 +102,8 @@ def why_lost(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assi
         if job is None:
             return "Redis no longer has the job" if _past_grace(run) else ""
         status = job.get_status(refresh=False)
+        if status == JobStatus.SCHEDULED and _overdue(run):
+            return "its wait ended but no scheduler put it back"
         return "" if status in _ALIVE or status == JobStatus.STARTED else f"its job is {status} in Redis"
     if job is None:
         return "" if _alive(run) or _first_sighting(run) else "Redis no longer has the job"
@@ -107,7 +112,10 @@ def why_lost(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assi
         return "" if _alive(run) else "its worker stopped sending heartbeats"
     if status in _ALIVE:
         return ""
-    return f"its worker died (job {status})"
+    # Ended in Redis without the runner recording it: the worker died (RQ marked the job
+    # abandoned), or a second delivery of the job found the run claimed and finished at once
+    # while the first horse still works. Only a silent worker means lost.
+    return "" if _alive(run) else f"its worker died (job {status})"
 
 
 def why_stuck(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assignment]
@@ -133,6 +141,15 @@ def why_stuck(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[ass
 
 def enqueue_grace() -> timedelta:
     return timedelta(seconds=settings.JOBS_ENQUEUE_GRACE_S)
+
+
+def _overdue(run: JobRun) -> bool:
+    """A wait (retry, rate limit, upstream) that ended more than the enqueue grace ago.
+
+    RQ's scheduler moves due jobs back within a second, but its lock outlives a killed worker by
+    60 s, and until then no one does: a 5 s wait for an upstream run became a minute's stall.
+    """
+    return run.next_attempt_at is not None and run.next_attempt_at < timezone.now() - enqueue_grace()
 
 
 def _past_grace(run: JobRun) -> bool:
@@ -170,16 +187,21 @@ def _recover(run: JobRun, reason: str) -> list[str]:
     if run.status == JobRun.Status.RUNNING and run.attempts >= run.max_attempts:
         _finish(run, JobRun.Status.FAILED, f"the worker stopped unexpectedly {run.attempts} times; giving up")
         return [str(run.id)]
-    log.warning("run %s (%s) is lost: %s; re-enqueueing (attempt %s of %s spent)", run.id, run.kind, reason,
-                run.attempts, run.max_attempts)
     if not _requeue(run, f"requeued: {reason}"):
-        return []
+        return []  # another pass (or the run itself) moved it first
+    log.warning("run %s (%s) is lost: %s; re-enqueued (attempt %s of %s spent)", run.id, run.kind, reason,
+                run.attempts, run.max_attempts)
     return [str(run.id), *_relink_downstream(run)]
 
 
 def _requeue(run: JobRun, stage: str) -> bool:
-    """Put the run back on its queue as queued (only if no one else moved it meanwhile)."""
-    moved = JobRun.objects.filter(pk=run.pk, status=run.status).update(
+    """Put the run back on its queue as queued (only if no one else moved it meanwhile).
+
+    The row must be as this pass read it, updated_at included: every worker reconciles, and a
+    queued run stays queued when another pass re-enqueues it, so the status alone would let two
+    passes both discard and enqueue it (twice on the queue: run twice).
+    """
+    moved = JobRun.objects.filter(pk=run.pk, status=run.status, updated_at=run.updated_at).update(
         status=JobRun.Status.QUEUED, stage=stage[:120], next_attempt_at=None, updated_at=timezone.now()
     )
     if moved:
@@ -209,9 +231,9 @@ def _unstick(run: JobRun, reason: str) -> list[str]:
         log.warning("run %s (%s) is stuck: %s; ending it", run.id, run.kind, reason)
         _finish(run, JobRun.Status.FAILED, upstream_failure(upstream))
         return [str(run.id)]
-    log.warning("run %s (%s) is stuck: %s; enqueueing it again", run.id, run.kind, reason)
     if not _requeue(run, f"requeued: {reason}"):
         return []
+    log.warning("run %s (%s) is stuck: %s; enqueued it again", run.id, run.kind, reason)
     return [str(run.id), *_relink_downstream(run)]
 
 
@@ -228,6 +250,7 @@ def discard_rq_job(run: JobRun) -> None:
     try:
         job = fetch_job(run)
         if job is not None:
+            _forget_expired_executions(job)
             job.delete(remove_from_queue=True, delete_dependents=False)
         else:
             redis.delete(Job.key_for(str(run.id)))  # a fragment left by a late meta write
@@ -238,3 +261,17 @@ def discard_rq_job(run: JobRun) -> None:
             redis.zrem(started_key, *stale)
     except RedisError as exc:
         log.warning("could not clean up the RQ job of run %s: %s", run.id, exc)
+
+
+def _forget_expired_executions(job: Job) -> None:
+    """Drop the job's execution entries whose data has expired, so that job.delete() works.
+
+    A killed worker's execution hash lives for the heartbeat TTL, its entry in the job's list of
+    executions 60 s longer; for that minute RQ's job.delete() raises ValueError ("Execution ... not
+    found in Redis"), which stopped every reconciler pass at the first such run (found by the
+    chaos test, tests/jobs/test_chaos.py).
+    """
+    registry = job.execution_registry
+    for execution_id in registry.get_execution_ids():
+        if not job.connection.exists(Execution(execution_id, job.id, job.connection).key):
+            job.connection.zrem(registry.key, execution_id)

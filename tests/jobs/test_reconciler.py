@@ -203,3 +203,111 @@ def test_a_failed_run_s_downstream_recovered_after_a_flush_fails_with_the_reason
     drain()
     downstream.refresh_from_db()
     assert (downstream.status, downstream.error) == ("failed", "noop failed: not a PDF")
+
+
+def abandoned_by_a_killed_worker(alice) -> JobRun:
+    """A run whose worker and horse were killed, as RQ leaves it once the execution's hash has
+    expired (after the heartbeat TTL) while the job's list of executions still names it (60 s
+    longer), and RQ's registry cleanup has marked the job failed (AbandonedJobError)."""
+    from rq.executions import Execution
+
+    run = submit("noop", alice, alice)
+    redis = get_redis()
+    job = Job.fetch(str(run.id), connection=redis)
+    with redis.pipeline() as pipe:
+        execution = Execution.create(job, ttl=30, pipeline=pipe, worker_name="killed-worker")
+        pipe.execute()
+    with redis.pipeline() as pipe:
+        job.started_job_registry.remove_execution(execution, pipeline=pipe)  # as RQ's cleanup does
+        job.set_status(JobStatus.FAILED, pipeline=pipe)
+        pipe.execute()
+    redis.delete(execution.key)  # expired
+    JobRun.objects.filter(pk=run.pk).update(status="running", attempts=1, worker_name="killed-worker",
+                                            started_at=timezone.now())
+    run.refresh_from_db()
+    return run
+
+
+def test_a_run_whose_dead_worker_s_execution_expired_is_re_enqueued(alice, noop_policy):
+    """RQ's job.delete() raises ValueError for an execution it lists but no longer has: found by
+    the chaos test, where it stopped every reconciler pass for about a minute after a kill -9."""
+    noop_policy(lambda run, progress: "ok")
+    run = abandoned_by_a_killed_worker(alice)
+    assert recover_lost_runs() == [str(run.id)]
+    assert rq_status(run) == JobStatus.QUEUED
+    drain()
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("succeeded", 2)
+
+
+def test_two_reconciler_passes_that_read_the_same_run_enqueue_it_once(alice, noop_policy, monkeypatch):
+    """Every worker reconciles: pass B, holding the same (now stale) row as pass A, must not put
+    the run back while A does, or the queue holds it twice and it runs twice (the chaos test saw
+    B find no job in the moment between A's discard and enqueue)."""
+    import jobs.recovery as recovery
+    from jobs.connection import get_queue
+
+    noop_policy(lambda run, progress: "ok")
+    run = submit("noop", alice, alice)
+    pass_a, pass_b = JobRun.objects.get(pk=run.pk), JobRun.objects.get(pk=run.pk)
+    enqueue = recovery.enqueue_run
+
+    def b_runs_in_a_s_window(requeued):
+        monkeypatch.setattr(recovery, "enqueue_run", enqueue)
+        recovery._requeue(pass_b, "requeued by pass B")
+        return enqueue(requeued)
+
+    monkeypatch.setattr(recovery, "enqueue_run", b_runs_in_a_s_window)
+    assert recovery._requeue(pass_a, "requeued by pass A")
+    assert get_queue(run.queue).get_job_ids().count(str(run.id)) == 1
+    run.refresh_from_db()
+    assert run.stage == "requeued by pass A"
+
+
+def waiting_in_rq_s_schedule(alice, n: int, *, due_in: timedelta) -> JobRun:
+    """A run waiting for a retry (or a rate-limit slot, or its upstream), due at now + due_in."""
+    from jobs.connection import get_queue
+
+    run = submit("noop", alice, alice, {"n": n})
+    due = timezone.now() + due_in
+    job = Job.fetch(str(run.id), connection=get_redis())
+    queue = get_queue(run.queue)
+    queue.remove(job)
+    with get_redis().pipeline() as pipe:
+        job.set_status(JobStatus.SCHEDULED, pipeline=pipe)
+        queue.schedule_job(job, due, pipeline=pipe)
+        pipe.execute()
+    JobRun.objects.filter(pk=run.pk).update(status="waiting", attempts=1, next_attempt_at=due,
+                                            updated_at=timezone.now() - ENQUEUE_GRACE * 2)
+    run.refresh_from_db()
+    return run
+
+
+def test_a_wait_no_scheduler_ended_is_enqueued_by_the_reconciler(alice, noop_policy):
+    """RQ's scheduler moves due jobs back; when the worker holding its lock is killed, nobody does
+    for up to a minute (the lock's TTL). A run overdue by more than the enqueue grace is put back
+    (the chaos test saw a quiz waiting for its graph stall so); one not yet due is left alone."""
+    noop_policy(lambda run, progress: "ok")
+    later = waiting_in_rq_s_schedule(alice, 1, due_in=timedelta(seconds=60))
+    overdue = waiting_in_rq_s_schedule(alice, 2, due_in=-ENQUEUE_GRACE * 2)
+    assert recover_lost_runs() == [str(overdue.id)]
+    assert (rq_status(overdue), rq_status(later)) == (JobStatus.QUEUED, JobStatus.SCHEDULED)
+    drain()
+    overdue.refresh_from_db()
+    assert (overdue.status, overdue.attempts) == ("succeeded", 2)
+
+
+
+def test_a_running_run_whose_job_ended_is_lost_only_once_its_worker_is_silent(alice, noop_policy):
+    """The same job id delivered twice: the second delivery finds the run claimed, does nothing,
+    and RQ marks the job finished while the first horse still works. Not lost while that horse
+    beats (re-enqueueing it would run it twice at once); lost when it stops."""
+    noop_policy(lambda run, progress: "ok")
+    run = submit("noop", alice, alice)
+    job = Job.fetch(str(run.id), connection=get_redis())
+    job.set_status(JobStatus.FINISHED)
+    JobRun.objects.filter(pk=run.pk).update(status="running", attempts=1, started_at=timezone.now())
+    get_redis().set(ALIVE_KEY.format(run.id), "worker-1", ex=60)
+    assert recover_lost_runs() == []
+    get_redis().delete(ALIVE_KEY.format(run.id))
+    assert recover_lost_runs() == [str(run.id)]
