@@ -236,12 +236,19 @@ def profile(sides: Sides) -> list[str]:
 
 
 def make_long_pdf(source: Path, pages: int, out: Path) -> Path:
-    """`pages` pages cycling through the pages of `source` (untimed, written once per run)."""
+    """`pages` pages cycling through the pages of `source` (untimed, written once per run).
+
+    Each cycle copies from a fresh reader, so every page has its own content streams and fonts as in
+    a real long PDF: with shared objects a single job would decode each stream once and reuse it,
+    while every part decodes its own, which would favour the one-job side.
+    """
     from pypdf import PdfReader, PdfWriter
 
-    reader = PdfReader(source)
     writer = PdfWriter()
+    reader = PdfReader(source)
     for i in range(pages):
+        if i and i % len(reader.pages) == 0:
+            reader = PdfReader(source)
         writer.add_page(reader.pages[i % len(reader.pages)])
     with out.open("wb") as fh:
         writer.write(fh)
