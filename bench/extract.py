@@ -1,6 +1,15 @@
 """Extraction overhead: a PDF through our upload + extraction job vs a bare pypdf loop.
 
     .venv/bin/python bench/extract.py [PDF] [--repeat R] [--profile]
+    .venv/bin/python bench/extract.py --fanout [PDF] [--repeat R] [--chunks 100,150] [--pages 600]
+
+--fanout (issue 6: big documents fan out): a 600-page PDF (default: the pages of
+      tests/fixtures/pdfs/GeoTopo-komprimiert.pdf, real LaTeX lecture notes, repeated to 600) through
+      document_upload and real forking `manage.py rqworker --with-scheduler` processes, upload until
+      the extraction run succeeded: 2 workers with fan-out vs 1 worker with the same fan-out
+      settings, and vs 1 worker extracting in one job (the code before fan-out). Workers are started
+      and registered before the clock starts and stopped after; the CPU column is that of the
+      workers and their work-horses (getrusage of the reaped children).
 
 ours: jobs.pipelines.document_upload (stores the file, creates the Document, submits
       extract_document; PIPELINE_AUTO_GRAPH=0 so no graph job follows) in autocommit mode, then one
@@ -62,6 +71,20 @@ def _cpu() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
+def reset_all() -> None:
+    """An empty Redis, database (runs, documents, pages) and media dir; the bench user stays."""
+    from django.conf import settings
+
+    from jobs.connection import get_redis
+    from jobs.models import JobRun
+    from studyapp.documents.models import Document
+
+    get_redis().flushall()
+    JobRun.objects.all().delete()
+    Document.objects.all().delete()  # pages cascade
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / "documents", ignore_errors=True)
+
+
 class Sides:
     def __init__(self, pdf: Path, log_level: str):
         from django.contrib.auth import get_user_model
@@ -78,16 +101,7 @@ class Sides:
         self.queue_name = policy_for("extract_document").queue_name()
 
     def reset(self) -> None:
-        from django.conf import settings
-
-        from jobs.connection import get_redis
-        from jobs.models import JobRun
-        from studyapp.documents.models import Document
-
-        get_redis().flushall()
-        JobRun.objects.all().delete()
-        Document.objects.all().delete()  # pages cascade
-        shutil.rmtree(Path(settings.MEDIA_ROOT) / "documents", ignore_errors=True)
+        reset_all()
 
     def ours(self) -> Result:
         from django.core.files import File
@@ -218,18 +232,178 @@ def profile(sides: Sides) -> list[str]:
     return out
 
 
+# --- fan-out: 1 vs 2 forking workers on a 600-page PDF (issue 6) ------------------------------------
+
+
+def make_long_pdf(source: Path, pages: int, out: Path) -> Path:
+    """`pages` pages cycling through the pages of `source` (untimed, written once per run).
+
+    Each cycle copies from a fresh reader, so every page has its own content streams and fonts as in
+    a real long PDF: with shared objects a single job would decode each stream once and reuse it,
+    while every part decodes its own, which would favour the one-job side.
+    """
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    reader = PdfReader(source)
+    for i in range(pages):
+        if i and i % len(reader.pages) == 0:
+            reader = PdfReader(source)
+        writer.add_page(reader.pages[i % len(reader.pages)])
+    with out.open("wb") as fh:
+        writer.write(fh)
+    return out
+
+
+@dataclass
+class FanoutResult:
+    label: str
+    wall_s: float
+    cpu_s: float
+    pages: int
+    parts: int
+    workers_used: int
+
+
+class FanoutSides:
+    def __init__(self, pdf: Path, log_level: str):
+        from django.contrib.auth import get_user_model
+
+        self.pdf = pdf
+        self.log_level = log_level
+        self.owner = get_user_model().objects.create(username="bench-fanout")
+
+    def run(self, label: str, workers: int, chunk: int | None) -> FanoutResult:
+        import resource
+        import signal
+        import subprocess
+
+        from django.core.files import File
+
+        from jobs.models import JobRun
+        from jobs.pipelines import document_upload
+
+        reset_all()
+        env = dict(os.environ, PYTHONUNBUFFERED="1", RQ_LOG_LEVEL=self.log_level, LOG_LEVEL=self.log_level,
+                   EXTRACT_FANOUT_PAGES=str(10**6 if chunk is None else 1), EXTRACT_FANOUT_CHUNK=str(chunk or 100))
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        procs = [subprocess.Popen([sys.executable, str(REPO / "manage.py"), "rqworker", "cpu_high", "cpu_default",
+                                   "cpu_low", "--with-scheduler"], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+                 for _ in range(workers)]
+        try:
+            self._wait_registered(workers)
+            t0 = time.perf_counter()
+            with open(self.pdf, "rb") as fh:
+                document, run = document_upload(owner=self.owner, upload=File(fh, name=self.pdf.name),
+                                                filename=self.pdf.name)
+            while not JobRun.objects.filter(pk=run.pk, status__in=JobRun.FINISHED).exists():
+                time.sleep(0.02)
+            wall = time.perf_counter() - t0
+        finally:
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        pages, parts, used = self._check(document, run)
+        return FanoutResult(label, wall, cpu, pages, parts, used)
+
+    def _wait_registered(self, n: int) -> None:
+        from rq.worker import Worker as RQWorker
+
+        from jobs.connection import get_redis
+
+        deadline = time.monotonic() + 60
+        while len(RQWorker.all(connection=get_redis())) < n:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"fanout: {n} worker(s) did not register within 60 s")
+            time.sleep(0.05)
+
+    def _check(self, document, run) -> tuple[int, int, int]:
+        from jobs.models import JobRun
+
+        run.refresh_from_db()
+        document.refresh_from_db()
+        if run.status != JobRun.Status.SUCCEEDED or document.status != "ready":
+            raise SystemExit(f"fanout: extraction did not succeed: {run.status} ({run.error}), document {document.status}")
+        indexes = list(document.pages.values_list("index", flat=True))
+        if sorted(indexes) != list(range(document.page_count)):
+            raise SystemExit(f"fanout: {len(indexes)} page rows for {document.page_count} pages")
+        parts = JobRun.objects.filter(kind="extract_pages", subject_id=document.pk)
+        workers = {run.worker_name, *parts.values_list("worker_name", flat=True)}
+        return len(indexes), parts.count(), len(workers)
+
+
+def fanout_main(args) -> int:
+    with bench_environment("extract-fanout", log_level=args.log_level, extra_env={"PIPELINE_AUTO_GRAPH": "0"}) as env:
+        from django.conf import settings
+
+        source = args.pdf.resolve() if args.pdf else DEFAULT_PDF
+        pdf = source if args.pdf and args.pages == 0 else make_long_pdf(source, args.pages or 600, env.tmpdir / "long.pdf")
+        chunks = [int(c) for c in args.chunks.split(",")]
+        sides = FanoutSides(pdf, args.log_level)
+        print("== extraction fan-out: 2 forking workers vs 1, a big PDF, upload until the extraction succeeded ==")
+        for line in machine_lines(env):
+            print(line)
+        print(f"pdf: {pdf.name} ({pdf.stat().st_size / 1e6:.1f} MB), pages of {source.name}; repeats={args.repeat}; "
+              f"OCR_ENABLED={settings.OCR_ENABLED}; chunks {chunks}; workers: manage.py rqworker --with-scheduler")
+        configs = [("1 worker, one job", 1, None)]
+        for chunk in chunks:
+            configs += [(f"1 worker, chunk {chunk}", 1, chunk), (f"2 workers, chunk {chunk}", 2, chunk)]
+        results: dict[str, list[FanoutResult]] = {label: [] for label, _, _ in configs}
+        print()
+        print(f"{'repeat':>6} {'configuration':22} {'pages':>5} {'parts':>5} {'workers':>7} {'wall s':>7} "
+              f"{'pages/s':>8} {'cpu s':>6}")
+        for r in range(args.repeat):
+            order = configs if r % 2 == 0 else list(reversed(configs))
+            for label, workers, chunk in order:
+                res = sides.run(label, workers, chunk)
+                results[label].append(res)
+                print(f"{r + 1:>6} {label:22} {res.pages:>5} {res.parts:>5} {res.workers_used:>7} {res.wall_s:7.2f} "
+                      f"{res.pages / res.wall_s:8.1f} {res.cpu_s:6.1f}", flush=True)
+        print()
+        one_job = median([res.wall_s for res in results["1 worker, one job"]])
+        print(f"median wall s over {args.repeat} repeats; speed-up = 1-worker time / 2-worker time")
+        for chunk in chunks:
+            one = median([res.wall_s for res in results[f"1 worker, chunk {chunk}"]])
+            two = median([res.wall_s for res in results[f"2 workers, chunk {chunk}"]])
+            paired = median([a.wall_s / b.wall_s for a, b in zip(results[f"1 worker, chunk {chunk}"],
+                                                                  results[f"2 workers, chunk {chunk}"])])
+            print(f"  chunk {chunk:>4}: 1 worker {one:6.2f} s, 2 workers {two:6.2f} s -> 2 vs 1 worker (same settings) "
+                  f"{one / two:.2f}x (paired {paired:.2f}x): {verdict(one / two, paired, 1.8)}; "
+                  f"vs 1 worker in one job ({one_job:.2f} s): {one_job / two:.2f}x")
+        print(f"load average at the end: {load_average()}")
+    return 0
+
+
 # --- main ------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("pdf", nargs="?", type=Path, default=DEFAULT_PDF,
+    parser.add_argument("pdf", nargs="?", type=Path, default=None,
                         help=f"PDF to extract (default {DEFAULT_PDF.relative_to(REPO)})")
-    parser.add_argument("--repeat", type=int, default=5, help="repeats per side, alternating (default 5)")
+    parser.add_argument("--repeat", type=int, default=5, help="repeats per side, alternating (default 5; 3 with --fanout)")
     parser.add_argument("--profile", action="store_true", help="add an instrumented run and a cProfile per side")
     parser.add_argument("--log-level", default="WARNING", help="worker and app log level (default WARNING)")
+    parser.add_argument("--fanout", action="store_true",
+                        help="fan-out mode: 2 forking workers vs 1 on a big PDF (see the module docstring)")
+    parser.add_argument("--pages", type=int, default=600,
+                        help="fan-out: pages of the generated PDF, cycling through PDF's pages (0: use PDF as is)")
+    parser.add_argument("--chunks", default="100",
+                        help="fan-out: comma-separated EXTRACT_FANOUT_CHUNK values to measure (default 100)")
     args = parser.parse_args(argv)
-    pdf = args.pdf.resolve()
+    if args.fanout:
+        if args.repeat == parser.get_default("repeat"):
+            args.repeat = 3
+        return fanout_main(args)
+    pdf = (args.pdf or DEFAULT_PDF).resolve()
     if not pdf.is_file():
         parser.error(f"no such file: {pdf}")
 

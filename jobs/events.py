@@ -24,7 +24,8 @@ from studyapp.webhooks.services import deliveries_create
 log = logging.getLogger(__name__)
 
 READY, FAILED = "document.ready", "document.failed"
-_NOT_PIPELINE_KINDS = {"deliver_webhook", "noop"}
+# A page-range part (jobs.fanout) ends inside its parent's pipeline, which reports for it.
+_NOT_PIPELINE_KINDS = {"deliver_webhook", "noop", "extract_pages"}
 
 
 def run_ended(run: JobRun) -> None:

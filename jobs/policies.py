@@ -37,6 +37,16 @@ class ExtractPayload(Payload):
     """extract_document takes no options: the document (the run's subject) says everything."""
 
 
+class ExtractPagesPayload(Payload):
+    """A page range (0-based, inclusive) of the extract_document run `parent`, which submitted it
+    and assembles the document once every range is in (jobs.fanout). Naming the parent keeps the
+    key per range: a parent that runs again finds its parts instead of duplicating them."""
+
+    parent: str
+    first: int = Field(ge=0)
+    last: int = Field(ge=0)
+
+
 class GraphPayload(Payload):
     """Which provider and model build the graph; submit() fills in the configured defaults, so the
     idempotency key always names them (the graph of document D with provider P and model M)."""
@@ -143,6 +153,23 @@ POLICIES: dict[str, JobPolicy] = {
             payload=ExtractPayload,
             time_budget_s=1700,
             page_cap=2000,
+        ),
+        # --- fan-out (issue 6): a big document's extraction runs as page ranges on any worker ---
+        JobPolicy(
+            kind="extract_pages",
+            group="cpu",
+            tier="default",  # submitted on the parent's queue (its tier), whatever this says
+            timeout_s=900,
+            max_attempts=4,  # a transient failure retries this range only
+            backoff_base_s=5,
+            backoff_cap_s=120,
+            jitter=0.5,
+            result_ttl_s=DAY,
+            failure_ttl_s=7 * DAY,
+            payload=ExtractPagesPayload,
+            time_budget_s=800,
+            page_cap=2000,
+            run_retention_days=7,  # the parent run keeps the record
         ),
         JobPolicy(
             kind="generate_graph",

@@ -30,6 +30,7 @@ from rq import Retry, get_current_job
 from rq.timeouts import JobTimeoutException
 
 from jobs import events, fairness, metrics
+from jobs.fanout import WaitForParts
 from jobs.logcontext import job_context, set_attempt
 from jobs.models import JobRun
 from jobs.policies import is_fair_shared, policy_for
@@ -180,6 +181,8 @@ def _execute(run: JobRun, job) -> Any:
         return _end(run, job, JobRun.Status.CANCELLED, exc.message)
     except RateLimited as exc:
         return _retry_later(run, job, exc.retry_after, "waiting: rate limited", spent_attempt=True, refund=True)
+    except WaitForParts as exc:  # a big document's parent run between two looks (jobs.fanout): not an attempt
+        return _retry_later(run, job, exc.delay_s, exc.stage, spent_attempt=True, refund=True, rate_limited=False)
     except PermanentError as exc:
         return _end(run, job, JobRun.Status.FAILED, exc.message)
     except (TransientError, JobTimeoutException, Exception) as exc:  # noqa: B014 - the order documents intent
@@ -215,7 +218,7 @@ def _describe(run: JobRun, exc: BaseException) -> str:
 
 
 def _retry_later(run: JobRun, job, delay: float, stage: str, *, spent_attempt: bool, refund: bool = False,
-                 error: str = "") -> Retry:
+                 error: str = "", rate_limited: bool = True) -> Retry:
     """Park the run in RQ's scheduled registry for `delay` seconds; `refund` gives the attempt back."""
     delay_s = max(1, int(round(delay)))
     fields: dict[str, Any] = {
@@ -228,7 +231,8 @@ def _retry_later(run: JobRun, job, delay: float, stage: str, *, spent_attempt: b
         fields["error"] = error
     if refund and spent_attempt:
         fields["attempts"] = F("attempts") - 1
-        metrics.record_rate_limit_wait(run.kind)
+        if rate_limited:
+            metrics.record_rate_limit_wait(run.kind)
     JobRun.objects.filter(pk=run.pk).update(**fields)
     set_meta_stage(job, stage, retry_in_s=delay_s)
     return Retry(max=_UNBOUNDED, interval=[delay_s])
@@ -294,6 +298,6 @@ def _after_end(run: JobRun, status: str, finished_at) -> None:
 
 
 def _label(kind: str) -> str:
-    labels = {"extract_document": "extraction", "generate_graph": "graph generation",
+    labels = {"extract_document": "extraction", "extract_pages": "page-range extraction", "generate_graph": "graph generation",
               "explain_connection": "explanation"}
     return labels.get(kind, kind.replace("_", " "))

@@ -10,6 +10,12 @@ from jobs.models import JobRun
 from studyapp.core.errors import NotFound
 
 
+# Runs that are parts of another run (jobs.fanout: page ranges of a big document's extraction). Their
+# parent's row carries the progress of them all, so the lists people watch show the parent alone;
+# the admin's JobRun list (operators) still shows every part.
+PART_KINDS = ("extract_pages",)
+
+
 def runs_for_subject(subject: models.Model) -> QuerySet[JobRun]:
     return JobRun.objects.filter(
         subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk
@@ -26,14 +32,15 @@ def latest_run(subject: models.Model, *, kind: str | None = None) -> JobRun | No
 def current_run(subject: models.Model) -> JobRun | None:
     """What a subject is doing now: its running run, else its oldest unfinished one (the next in
     its pipeline), else its latest run."""
-    runs = runs_for_subject(subject)
+    runs = runs_for_subject(subject).exclude(kind__in=PART_KINDS)
     return (runs.filter(status=JobRun.Status.RUNNING).first()
             or runs.filter(status__in=JobRun.UNFINISHED).order_by("created_at").first()
             or runs.first())
 
 
 def runs_for_owner(owner) -> QuerySet[JobRun]:
-    return JobRun.objects.filter(owner=owner).order_by("-created_at")
+    """The owner's runs as the web UI's and the API's job lists show them (parts left out)."""
+    return JobRun.objects.filter(owner=owner).exclude(kind__in=PART_KINDS).order_by("-created_at")
 
 
 def usage_total(runs: QuerySet[JobRun]) -> dict[str, int]:

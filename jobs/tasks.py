@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from django.conf import settings
 
-from jobs import metrics
+from jobs import fanout, metrics
 from jobs.models import JobRun
 from jobs.policies import policy_for
 from jobs.ratelimit import ProviderLimiter
@@ -38,23 +38,53 @@ class Task:
 
 
 def extract_document(run: JobRun, progress: ProgressCallback) -> dict:
-    policy = policy_for(run.kind)
-    options = ExtractionOptions(
+    document = Document.objects.get(pk=run.subject_id)
+    if not fanout.has_parts(run):
+        # A document over EXTRACT_FANOUT_PAGES is only opened and checked here (None), then fans out.
+        summary = documents.document_extract(document=document, options=_extraction_options(run.kind),
+                                             progress=progress, split_above=settings.EXTRACT_FANOUT_PAGES)
+        if summary is not None:
+            return summary
+    return fanout.fan_out_or_assemble(
+        run, document, progress, assemble=lambda: documents.document_finish(document=document, progress=progress))
+
+
+def _extraction_options(kind: str) -> ExtractionOptions:
+    policy = policy_for(kind)
+    return ExtractionOptions(
         page_cap=policy.page_cap,
         time_budget_s=policy.time_budget_s,
         ocr=settings.OCR_ENABLED,
         ocr_languages=settings.OCR_LANGUAGES,
     )
-    document = Document.objects.get(pk=run.subject_id)
-    return documents.document_extract(document=document, options=options, progress=progress)
 
 
 def extract_document_failed(run: JobRun, message: str) -> None:
     documents.document_mark_failed(document_id=run.subject_id, error=message)
+    fanout.cancel_parts(run, message)
 
 
 def extract_document_retried(run: JobRun) -> None:
     documents.document_requeue(document_id=run.subject_id)
+    fanout.parts_retried(run)
+
+
+# --- fan-out (issue 6): a page range of a big document (jobs.fanout) ---
+
+
+def extract_pages(run: JobRun, progress: ProgressCallback) -> dict:
+    document = Document.objects.get(pk=run.subject_id)
+    bar = fanout.ParentBar(run, progress)
+    summary = documents.document_extract_range(
+        document=document, first=run.payload["first"], last=run.payload["last"],
+        options=_extraction_options(run.kind), progress=bar)
+    bar.update_parent()
+    fanout.part_ended(run)
+    return summary
+
+
+def extract_pages_failed(run: JobRun, message: str) -> None:
+    fanout.part_ended(run)  # the parent fails the document with this part's reason
 
 
 def generate_graph(run: JobRun, progress: ProgressCallback) -> dict:
@@ -152,6 +182,7 @@ TASKS: dict[str, Task] = {
     "extract_document": Task(
         run=extract_document, on_failure=extract_document_failed, on_retry=extract_document_retried
     ),
+    "extract_pages": Task(run=extract_pages, on_failure=extract_pages_failed, on_retry=nothing_to_undo),
     "generate_graph": Task(run=generate_graph, on_failure=generate_graph_failed, on_retry=generate_graph_retried),
     "explain_connection": Task(run=explain_connection, on_failure=nothing_to_undo, on_retry=nothing_to_undo),
     "create_quiz": Task(run=create_quiz, on_failure=create_quiz_failed, on_retry=create_quiz_retried),

@@ -159,6 +159,12 @@ JOBS_DB_PROGRESS_INTERVAL_S = env_float("JOBS_DB_PROGRESS_INTERVAL_S", 1.0, mini
 # --- Extraction --------------------------------------------------------------------------------
 OCR_ENABLED = env_bool("OCR_ENABLED", True)
 OCR_LANGUAGES = env_str("OCR_LANGUAGES", "eng+deu")
+# Fan-out (issue 6): a document of more pages than EXTRACT_FANOUT_PAGES is extracted as page ranges
+# of EXTRACT_FANOUT_CHUNK pages, run by any free worker in parallel (jobs.fanout); smaller ones in
+# one job. Each range reads and parses the file again, so ranges much shorter than ~50 pages cost
+# more than they gain (docs/benchmarks.md, fan-out).
+EXTRACT_FANOUT_PAGES = env_int("EXTRACT_FANOUT_PAGES", 200, minimum=1)
+EXTRACT_FANOUT_CHUNK = env_int("EXTRACT_FANOUT_CHUNK", 100, minimum=1)
 
 # --- AI ----------------------------------------------------------------------------------------
 AI_PROVIDER = env_choice("AI_PROVIDER", "local", choices=("local", "openai"))

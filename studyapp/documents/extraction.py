@@ -302,14 +302,14 @@ class _Run:
     def total(self) -> int:
         return len(self.labels)
 
-    def page(self, index: int, done: int) -> ExtractedPage:
+    def page(self, index: int, done: int, total: int) -> ExtractedPage:
         label = self.labels[index]
         text, problem = _text_layer(self.reader, index)
         if not problem:
             return ExtractedPage(index, label, text, "text")
         if self.ocr_lang is None:
             return self._empty(index, problem, self.ocr_off_note)
-        self.progress(f"ocr page {index + 1}/{self.total}", done=done, total=self.total)
+        self.progress(f"ocr page {index + 1}/{self.total}", done=done, total=total)
         text, ocr_note = _ocr_page(self.document, index, self.ocr_lang, self.options.ocr_dpi)
         if text:
             return ExtractedPage(index, label, text, "ocr", note=f"{problem}; OCR used")
@@ -345,8 +345,13 @@ def extract_pages(
     options: ExtractionOptions = ExtractionOptions(),
     clock: Callable[[], float] = time.monotonic,
     skipped_had_text: bool = True,
+    only: range | None = None,
 ) -> Iterator[ExtractedPage]:
     """Yield one ExtractedPage per page not in `skip`, in page order.
+
+    `only` limits the work to a range of page indexes (a part of a big document extracted in
+    parallel, see services.document_extract_range): progress counts within the range, and the
+    whole-document NoReadableText check is left to whoever assembles the parts.
 
     Raises the errors of `open_pdf`, TooManyPages before any page, ExtractionTooSlow between pages
     when `options.time_budget_s` is spent (at least one page is done per call, so retries always
@@ -365,32 +370,35 @@ def extract_pages(
     document = _open_for_rendering(raw, used_password) if ocr_lang else None
     del used_password
     run = _Run(reader, document, page_labels(reader), ocr_lang, ocr_off_note, options, progress, Counter())
+    wanted = range(n) if only is None else range(max(only.start, 0), min(only.stop, n))
     try:
-        yield from _pages(run, {i for i in skip if 0 <= i < n}, started, clock, skipped_had_text)
+        yield from _pages(run, wanted, {i for i in skip if i in wanted}, started, clock,
+                          skipped_had_text, check_text=only is None)
     finally:
         if document is not None:
             document.close()
 
 
 def _pages(
-    run: _Run, skip: set[int], started: float, clock: Callable[[], float], skipped_had_text: bool
+    run: _Run, wanted: range, skip: set[int], started: float, clock: Callable[[], float], skipped_had_text: bool,
+    check_text: bool = True,
 ) -> Iterator[ExtractedPage]:
-    n = run.total
-    run.progress("reading", done=0, total=n)
+    n, total = run.total, len(wanted)
+    run.progress("reading", done=0, total=total)
     done, extracted, found_text = len(skip), 0, bool(skip) and skipped_had_text
     if skip:
-        run.progress("resuming", done=done, total=n, message=f"{done} pages already extracted")
-    for index in range(n):
+        run.progress("resuming", done=done, total=total, message=f"{done} pages already extracted")
+    for index in wanted:
         if index in skip:
             continue
         if extracted and clock() - started >= run.options.time_budget_s:
-            raise ExtractionTooSlow(done, n)
-        page = run.page(index, done)
+            raise ExtractionTooSlow(done, total)
+        page = run.page(index, done, total)
         done, extracted = done + 1, extracted + 1
         found_text = found_text or page.source != "empty"
-        run.progress(f"extracting page {index + 1}/{n}", done=done, total=n)
+        run.progress(f"extracting page {index + 1}/{n}", done=done, total=total)
         yield page
-    if not found_text:
+    if check_text and not found_text:
         raise NoReadableText.because(_no_text_reason(run.problems, n))
 
 

@@ -97,11 +97,21 @@ def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def document_extract(*, document: Document, options: ExtractionOptions, progress: ProgressCallback = no_progress) -> dict:
+class _SplitInstead(Exception):
+    """Internal: the document is over `split_above` pages; stop before extracting any."""
+
+
+def document_extract(*, document: Document, options: ExtractionOptions, progress: ProgressCallback = no_progress,
+                     split_above: int | None = None) -> dict | None:
     """Extract the document's pages into DocumentPage rows; resumes after the pages already stored.
 
     Each page is committed as it is extracted (a checkpoint), so a retried or recovered run skips
     them and never stores a page twice. Raises the domain errors of studyapp.documents.errors.
+
+    With `split_above`, a document of more pages than that is only opened and checked (errors,
+    page cap) and its page_count stored; None is returned and no page is extracted, so that the
+    caller can extract it in ranges (document_extract_range, in parallel) and then call
+    document_finish.
     """
     Document.objects.filter(pk=document.pk).update(status=Document.Status.PROCESSING, error="")
     data = _read_file(document)
@@ -114,16 +124,54 @@ def document_extract(*, document: Document, options: ExtractionOptions, progress
         if stage == "reading" and total is not None and not counted:
             counted.append(total)
             Document.objects.filter(pk=document.pk).update(page_count=total)
+            if split_above is not None and total > split_above:
+                raise _SplitInstead()
         progress(stage, done=done, total=total, message=message)
 
     pages = extract_pages(data, password=document.pending_password, skip=done, progress=progress_and_page_count,
                           options=options)
+    try:
+        with PageCheckpoints(document) as checkpoints:
+            for page in pages:
+                checkpoints.add(page)
+    except _SplitInstead:
+        return None
+    return document_finish(document=document, progress=progress)
+
+
+def document_extract_range(*, document: Document, first: int, last: int, options: ExtractionOptions,
+                           progress: ProgressCallback = no_progress) -> dict:
+    """Extract pages first..last (0-based, inclusive) of a document split by document_extract.
+
+    Any worker can run any range, also at the same time as the others: the file is read through
+    storage, pages already stored are skipped (a retried range resumes), and the unique (document,
+    index) constraint means a page is never stored twice. The document stays processing: the
+    whole-document checks are document_finish's, once every range is in.
+    """
+    data = _read_file(document)
+    done = set(document.pages.filter(index__gte=first, index__lte=last).values_list("index", flat=True))
+    pages = extract_pages(data, password=document.pending_password, skip=done, progress=progress, options=options,
+                          only=range(first, last + 1))
+    stored = 0
     with PageCheckpoints(document) as checkpoints:
         for page in pages:
             checkpoints.add(page)
-    total = counted[0] if counted else len(done)
-    progress("saving", done=total, total=total)
+            stored += 1
+    return {"first": first, "last": last, "pages": last - first + 1, "extracted": stored}
+
+
+def document_finish(*, document: Document, progress: ProgressCallback = no_progress) -> dict:
+    """The document's pages are all stored: check it has text, mark it ready, forget its password.
+
+    Raises:
+        NoReadableText: not one page has text.
+        PermanentError: pages are missing (a range was never extracted); a bug, not bad input.
+    """
     summary = document_summary(document)
+    total = Document.objects.filter(pk=document.pk).values_list("page_count", flat=True).get()
+    if total is not None and summary["pages"] != total:
+        raise PermanentError(f"Only {summary['pages']} of the {total} pages were extracted.")
+    progress("saving", done=summary["pages"], total=summary["pages"])
     if summary["pages"] and summary["empty_pages"] == summary["pages"]:
         raise NoReadableText("This PDF has no readable text: no page has a text layer or text that OCR could read.")
     Document.objects.filter(pk=document.pk).update(status=Document.Status.READY, error="", pending_password="")

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 
 from jobs.live import live_progress
 from jobs.models import JobRun
-from jobs.selectors import runs_for_owner
+from jobs.selectors import PART_KINDS, runs_for_owner
 from studyapp.documents.models import Document
 
 # Known kinds in the order a document's pipeline runs them; an unknown kind (a new job added
@@ -169,7 +169,8 @@ def _belongs_to_document(model) -> bool:
 def pipeline(document: Document) -> list[RunView]:
     """The latest run of each pipeline kind for the document, in pipeline order."""
     latest: dict[str, JobRun] = {}
-    for run in document_runs(document).exclude(kind__in=INTERACTIVE_KINDS):
+    # Parts of a big document's extraction are in its extraction's bar (jobs.fanout).
+    for run in document_runs(document).exclude(kind__in=INTERACTIVE_KINDS + PART_KINDS):
         latest.setdefault(run.kind, run)  # newest first, so the first seen is the latest
     order = {kind: i for i, kind in enumerate(PIPELINE_ORDER)}
     runs = sorted(latest.values(), key=lambda r: (order.get(r.kind, len(order)), r.created_at))

@@ -575,3 +575,23 @@ def test_the_fast_character_filter_drops_exactly_what_the_readable_rule_drops():
 
     disagree = [cp for cp in range(sys.maxunicode + 1) if _keep_char(chr(cp)) == bool(_DROPPED_CHARS.fullmatch(chr(cp)))]
     assert disagree == []
+
+
+# --- fan-out (issue 6): a page range of a big document ----------------------------------------
+
+
+def test_a_page_range_yields_only_its_pages_and_counts_progress_within_it():
+    """only=range(2, 4) of 5 pages: pages 3 and 4, progress 0..2 of 2 with the document's page numbers."""
+    progress = Recorder()
+    pages = list(extract_pages(make_pdfs.numbered_pdf(5), only=range(2, 4), progress=progress, options=NO_OCR))
+    assert [(p.index, p.label, p.text) for p in pages] == [(2, "3", "This is page 3."), (3, "4", "This is page 4.")]
+    assert progress.calls == [("reading", 0, 2), ("extracting page 3/5", 1, 2), ("extracting page 4/5", 2, 2)]
+
+
+def test_a_page_range_resumes_after_its_stored_pages_and_leaves_the_text_check_to_the_whole_document():
+    """skip= within the range is honoured; an all-empty range is not NoReadableText (other ranges may
+    have text); a range past the end is clipped."""
+    resumed = list(extract_pages(make_pdfs.numbered_pdf(6), only=range(2, 5), skip={2, 0}, options=NO_OCR))
+    assert [p.index for p in resumed] == [3, 4]
+    empty = list(extract_pages(make_pdfs.blank_pdf(3), only=range(1, 10), options=NO_OCR))
+    assert [(p.index, p.source) for p in empty] == [(1, "empty"), (2, "empty")]
