@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from ninja import File, Form, Router, Schema, UploadedFile
+from ninja.errors import ValidationError
 from ninja.pagination import paginate
 from ninja.responses import Status
 from pydantic import Field
@@ -67,9 +68,19 @@ def document_upload(request, file: File[UploadedFile], title: Form[str] = "", pa
     """Multipart upload. Extraction starts at once (then the concept graph, then a quiz); follow them through `jobs`. The same
     file uploaded again returns the same document. `password` opens a protected PDF and is forgotten after
     extraction; uploading a failed document again with a password queues it again."""
+    _refuse_repeated_fields(request, "title", "password")
     document, _ = pipelines.document_upload(owner=request.auth, upload=file, filename=file.name or "document.pdf",
                                   title=title[:255], password=password)
     return Status(201, document)
+
+
+def _refuse_repeated_fields(request, *names: str) -> None:
+    """A text field sent twice is an error: Django would keep the last value silently, and the
+    schema says each is one string."""
+    repeated = [name for name in names if len(request.POST.getlist(name)) > 1]
+    if repeated:
+        raise ValidationError([{"loc": ("form", name), "msg": "sent more than once; send it once"}
+                               for name in repeated])
 
 
 @router.get("", response={200: list[DocumentOut], **read_errors()}, summary="My documents, newest first")

@@ -42,6 +42,15 @@ def test_it_uploads_a_pdf_and_starts_its_pipeline(client_api, alice, alice_key):
     assert Document.objects.filter(owner=alice).count() == 1
 
 
+def test_a_title_sent_twice_is_a_validation_error_and_nothing_is_stored(client_api, alice, alice_key):
+    """Django's form parser would keep the last title silently; schemathesis sent an array and got 201."""
+    response = client_api.post("/documents", data={"title": ["One", "Two"]}, FILES={"file": pdf_file()},
+                               headers=bearer(alice_key))
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "validation_error" and "form.title" in response.json()["message"]
+    assert not Document.objects.exists()
+
+
 def test_an_uploaded_document_reports_pages_graph_and_finished_jobs(client_api, alice_key):
     """After the jobs ran: ready, page count, the current graph's id, all three jobs succeeded at 100 %."""
     created = client_api.post("/documents", FILES={"file": pdf_file()}, headers=bearer(alice_key)).json()
