@@ -24,7 +24,7 @@ from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, Phase, settings as hypothesis_settings
 
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from jobs.models import JobRun
 from jobs.pipelines import explanation_request
@@ -85,12 +85,20 @@ def connections_kept_open():
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+# derandomize: the same examples on every run, so CI is red only for a change, never for a new draw;
+# to explore further, set derandomize=False and raise EXAMPLES_PER_OPERATION locally.
+@hypothesis_settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None, derandomize=True,
                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 def test_the_api_answers_every_generated_request_as_its_schema_says(case, student, db, connections_kept_open):
     """No 5xx; status, headers and body as documented; credentials enforced (schemathesis' default checks)."""
     positive = case.meta is not None and case.meta.generation.mode.is_positive
     if positive and case.path_parameters and zlib.crc32(repr(case.path_parameters).encode()) % 2:
         case.path_parameters = {name: student["ids"].get(name, value) for name, value in case.path_parameters.items()}
-    case.call_and_validate(headers=bearer(student["secret"]), excluded_checks=[positive_data_acceptance],
+    excluded = [positive_data_acceptance]
+    if not positive and case.media_type == "multipart/form-data":
+        # In multipart every value is text: a null, a number or a boolean in place of a title or
+        # password arrives as "null", "3" or "true", which are valid strings. (A field sent twice is
+        # refused: tests/api/test_handlers.py.)
+        excluded.append(negative_data_rejection)
+    case.call_and_validate(headers=bearer(student["secret"]), excluded_checks=excluded,
                            additional_checks=[schema_valid_requests_pass_validation])
