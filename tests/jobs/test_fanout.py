@@ -219,3 +219,29 @@ def test_two_forking_workers_share_the_parts_of_one_document(alice, settings, st
     assert_pages_once_in_order(document, 160)
     assert len(parts(document)) == 8 and all(p.status == "succeeded" for p in parts(document))
     assert len({p.worker_name for p in parts(document)}) == 2, "both workers took parts"
+
+
+def test_a_flushall_in_the_middle_of_a_fan_out_loses_nothing_and_duplicates_no_page(alice, fanout):
+    """The parent waits with one part done when Redis is flushed: the reconciler puts back the
+    parent and the parts Redis forgot; the document completes once, every page stored once."""
+    from jobs.recovery import recover_lost_runs
+    from tests.jobs.test_reconciler import settle
+
+    document, run = upload(alice)
+    worker = QuietSimpleWorker([get_queue(name) for name in all_queue_names()], connection=get_redis())
+    worker.work(burst=True, max_jobs=2)  # the parent fans out and waits, then pages 1-5 are stored
+    assert DocumentPage.objects.filter(document=document).count() == 5
+
+    get_redis().flushall()
+    settle()
+    recovered = set(recover_lost_runs())
+    unfinished = set(JobRun.objects.filter(status__in=JobRun.UNFINISHED).values_list("id", flat=True))
+    assert {str(pk) for pk in unfinished} <= recovered, "every unfinished run is back in Redis"
+    drain_with_retries()
+
+    document.refresh_from_db()
+    run.refresh_from_db()
+    assert (document.status, run.status) == ("ready", "succeeded")
+    assert_pages_once_in_order(document, 12)
+    assert [p.status for p in parts(document)] == ["succeeded"] * 3, "no part submitted twice"
+    assert all(r.status == "succeeded" for r in pipeline_runs(document))
