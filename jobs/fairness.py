@@ -18,6 +18,7 @@ is a fairness bound, not a security boundary, and the next admissions recount.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ from jobs.connection import get_redis
 from jobs.models import JobRun
 from jobs.policies import FAIR_SHARE_RECHECK_MAX_S, FAIR_SHARE_RECHECK_S, fair_shared_kinds, is_fair_shared
 from jobs.ratelimit import shared_limiter
+from jobs.submit import wake_run
+
+log = logging.getLogger(__name__)
 
 LOCK_KEY = "studyapp:fair-share:{}"
 LOCK_TTL_S = 10  # far longer than a count and a one-row UPDATE; frees the lock if the holder dies
@@ -107,3 +111,18 @@ def _verdict(run: JobRun) -> Wait | None:
             reset = limiter.get_window_stats(item, "ai-jobs", str(run.owner_id)).reset_time
             return Wait(max(1.0, reset - time.time()), HOURLY_STAGE)
     return None
+
+
+def slot_freed(run: JobRun) -> None:
+    """A fair-shared run ended: wake the owner's longest-waiting run held back by the running cap,
+    so the owner's queue moves on at once instead of at its next look (up to a minute or two with
+    many waiting). The look stays the safety net. Never raises: it must not fail the run that ended."""
+    if not is_fair_shared(run.kind) or not settings.AI_MAX_RUNNING_PER_USER:
+        return
+    try:
+        held = _owners(run.owner_id, run.pk).filter(status=JobRun.Status.WAITING, stage=RUNNING_STAGE)
+        for candidate in held.order_by("next_attempt_at", "created_at")[:3]:
+            if wake_run(candidate):  # False: its own look came first; try the next
+                return
+    except Exception:
+        log.exception("could not wake a waiting run of owner %s; its own look will", run.owner_id)

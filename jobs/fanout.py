@@ -34,13 +34,10 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 
-from jobs.connection import get_queue, get_redis
 from jobs.models import JobRun
 from jobs.policies import TIERS
+from jobs.submit import wake_run
 from studyapp.core.errors import PermanentError
 from studyapp.core.progress import ProgressCallback
 from studyapp.documents.models import Document, DocumentPage
@@ -192,24 +189,9 @@ def part_ended(part: JobRun) -> None:
         failed = JobRun.objects.filter(pk=part.pk, status__in=(JobRun.Status.FAILED, JobRun.Status.CANCELLED)).exists()
         total = Document.objects.filter(pk=part.subject_id).values_list("page_count", flat=True).first() or 0
         if failed or DocumentPage.objects.filter(document_id=part.subject_id).count() >= total:
-            wake(parent)
+            wake_run(parent)
     except Exception:
         log.exception("could not wake the parent of part %s; it looks again within %s s", part.pk, POLL_S)
-
-
-def wake(run: JobRun) -> bool:
-    """Move a waiting run's job from the scheduled registry onto its queue now. The ZREM decides:
-    if the scheduler moved it meanwhile, nothing more is done (a second delivery would be a
-    no-op anyway: the runner claims a run once)."""
-    try:
-        queue = get_queue(run.queue)
-        if not queue.scheduled_job_registry.remove(str(run.pk)):
-            return False
-        queue.enqueue_job(Job.fetch(str(run.pk), connection=get_redis(run.queue)))
-        return True
-    except (NoSuchJobError, RedisError) as exc:
-        log.info("could not wake run %s (%s); its own poll will", run.pk, exc)
-        return False
 
 
 class ParentBar:

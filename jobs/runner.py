@@ -294,6 +294,7 @@ def _after_end(run: JobRun, status: str, finished_at) -> None:
     """Count the outcome and tell whoever listens (webhooks) once a document's pipeline is over."""
     duration = (finished_at - run.started_at).total_seconds() if run.started_at else None
     metrics.record_finished(run.kind, status, duration)
+    fairness.slot_freed(run)
     events.run_ended(run)
 
 

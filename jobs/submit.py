@@ -19,6 +19,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from rq.exceptions import NoSuchJobError
 from rq.job import Dependency, Job
 
 from jobs.connection import get_queue, get_redis
@@ -146,3 +147,18 @@ def _upstream_dependency(run: JobRun) -> Dependency | None:
         # in the runner (which checks the upstream's row) rather than in RQ.
         return None
     return Dependency(jobs=[str(upstream.id)], allow_failure=True)
+
+
+def wake_run(run: JobRun) -> bool:
+    """Move a waiting run's job from the scheduled registry onto its queue now. The ZREM decides:
+    if the scheduler moved it meanwhile, nothing more is done (a second delivery would be a
+    no-op anyway: the runner claims a run once)."""
+    try:
+        queue = get_queue(run.queue)
+        if not queue.scheduled_job_registry.remove(str(run.pk)):
+            return False
+        queue.enqueue_job(Job.fetch(str(run.pk), connection=get_redis(run.queue)))
+        return True
+    except (NoSuchJobError, RedisError) as exc:
+        log.info("could not wake run %s (%s); its own poll will", run.pk, exc)
+        return False

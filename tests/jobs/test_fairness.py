@@ -183,3 +183,26 @@ def test_a_run_delivered_twice_while_running_is_left_alone(alice, ai_noop):
     run.refresh_from_db()
     assert (run.status, run.stage) == ("running", "working")
     assert ai_noop.executed == [] and len(elsewhere) == 2
+
+
+def test_a_run_that_ends_wakes_its_owners_waiting_run_at_once(alice, bob, ai_noop, settings):
+    """Cap 1: alice's second run waits for her first. When bob's run ends nothing moves; when
+    hers ends, her waiting run is back on its queue at once (not at its next look) and runs."""
+    from jobs.runner import end_run
+
+    settings.AI_MAX_RUNNING_PER_USER = 1
+    (hers,), (his,) = running(alice), running(bob)
+    run = submit("noop", alice, alice, {"n": 1})
+    drain()
+    scheduled = get_queue(run.queue).scheduled_job_registry
+    assert JobRun.objects.get(pk=run.pk).stage == fairness.RUNNING_STAGE and str(run.id) in scheduled.get_job_ids()
+
+    end_run(his, JobRun.Status.FAILED, "bob's run ended")
+    assert str(run.id) in scheduled.get_job_ids(), "another student's slot is not hers"
+
+    end_run(hers, JobRun.Status.FAILED, "her first run ended")
+    assert str(run.id) not in scheduled.get_job_ids()
+    assert str(run.id) in get_queue(run.queue).get_job_ids(), "woken: on its queue now"
+    drain()  # no release_scheduled(): the wake-up alone lets it run
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("succeeded", 1)
