@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jobs.models import JobRun
+from jobs.selectors import PART_KINDS
 from jobs.submit import submit
 from studyapp.documents.models import Document
 from studyapp.webhooks.models import Webhook
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 
 READY, FAILED = "document.ready", "document.failed"
 # A page-range part (jobs.fanout) ends inside its parent's pipeline, which reports for it.
-_NOT_PIPELINE_KINDS = {"deliver_webhook", "noop", "extract_pages"}
+_NOT_PIPELINE_KINDS = {"deliver_webhook", "noop", *PART_KINDS}
 
 
 def run_ended(run: JobRun) -> None:

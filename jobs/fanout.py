@@ -189,7 +189,9 @@ def part_ended(part: JobRun) -> None:
         failed = JobRun.objects.filter(pk=part.pk, status__in=(JobRun.Status.FAILED, JobRun.Status.CANCELLED)).exists()
         total = Document.objects.filter(pk=part.subject_id).values_list("page_count", flat=True).first() or 0
         if failed or DocumentPage.objects.filter(document_id=part.subject_id).count() >= total:
-            wake_run(parent)
+            # After commit: a failed part is told inside end_run's transaction, and the parent
+            # must see the part ended when it wakes (in autocommit this runs at once).
+            transaction.on_commit(lambda: wake_run(parent), robust=True)
     except Exception:
         log.exception("could not wake the parent of part %s; it looks again within %s s", part.pk, POLL_S)
 

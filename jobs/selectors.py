@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import QuerySet
 
+from jobs.fanout import PART_KIND
 from jobs.models import JobRun
 from studyapp.core.errors import NotFound
 
@@ -13,7 +14,7 @@ from studyapp.core.errors import NotFound
 # Runs that are parts of another run (jobs.fanout: page ranges of a big document's extraction). Their
 # parent's row carries the progress of them all, so the lists people watch show the parent alone;
 # the admin's JobRun list (operators) still shows every part.
-PART_KINDS = ("extract_pages",)
+PART_KINDS = (PART_KIND,)
 
 
 def runs_for_subject(subject: models.Model) -> QuerySet[JobRun]:
