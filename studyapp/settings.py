@@ -175,7 +175,17 @@ OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
 # retries with backoff, so the two never multiply.
 OPENAI_TIMEOUT_S = env_float("OPENAI_TIMEOUT_S", 60.0, minimum=1.0)
 OPENAI_MAX_RETRIES = env_int("OPENAI_MAX_RETRIES", 0, minimum=0)
+# How the JSON answer is asked for (studyapp/ai/providers/output_modes.py): "auto" negotiates it per
+# endpoint (json_schema, then json_object with the schema, then json_object, then plain
+# instructions) and remembers what the server took; any other value forces that mode.
+OPENAI_OUTPUT_MODE = env_choice("OPENAI_OUTPUT_MODE", "auto",
+                                choices=("auto", "json_schema", "json_object_schema", "json_object", "plain"))
+# For chat templates that drop the system role (some llama.cpp and Ollama models): the instructions
+# are sent at the top of the user message instead.
+OPENAI_FOLD_SYSTEM = env_bool("OPENAI_FOLD_SYSTEM", False)
 # Provider calls for independent chunks of one graph run in parallel, up to this many at once.
+# Set it to 1 for a local server that answers one request at a time (llama.cpp with one slot,
+# Ollama's default): parallel calls would spend their timeout waiting in its queue.
 AI_CONCURRENCY = env_int("AI_CONCURRENCY", 4, minimum=1)
 # Shared by all workers (Redis): requests and tokens per minute for the configured provider.
 AI_REQUESTS_PER_MINUTE = env_int("AI_REQUESTS_PER_MINUTE", 500, minimum=1)

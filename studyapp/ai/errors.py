@@ -17,3 +17,7 @@ class ProviderRejected(PermanentError):
 
 class ProviderBadOutput(TransientError):
     """The answer could not be parsed into the expected schema, even after repair and one retry."""
+
+
+class ProviderTruncated(ProviderBadOutput):
+    """The answer was cut off at the output-token limit: a failed call, never a result or a cache entry."""

@@ -247,7 +247,8 @@ def test_500_is_unavailable_then_the_next_call_succeeds(fake_openai, provider):
 
     with pytest.raises(ProviderUnavailable) as caught:
         provider.extract_concepts(CHUNK)
-    assert str(caught.value) == "the AI provider failed (HTTP 500)"
+    assert str(caught.value) == ("the AI provider failed (HTTP 500): The server had an error while processing "
+                                 "your request. Sorry about that!")
     assert caught.value.retry_after is None
     assert len(fake_openai.requests) == 1
 

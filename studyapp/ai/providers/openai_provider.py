@@ -1,24 +1,23 @@
 """The `openai` provider: any OpenAI-compatible chat-completions endpoint through the official SDK.
 
-OpenAI itself, Azure OpenAI's v1 endpoint, vLLM, Ollama, LM Studio...: anything that serves
-`POST {base_url}/chat/completions` with structured outputs (`response_format` of type `json_schema`).
+OpenAI itself, Azure OpenAI's v1 endpoint, vLLM, Ollama, LM Studio, llama.cpp's servers: anything
+that serves `POST {base_url}/chat/completions`. How the JSON answer is asked for (`response_format`)
+is negotiated per endpoint (output_modes.py).
 
-Each operation is one chat completion at temperature 0 whose answer is a JSON object checked against
-the operation's pydantic output model. Answers that do not parse are repaired (json-repair) and, if
-that fails too, the request is sent once more; then the provider gives up with ProviderBadOutput.
-SDK exceptions are translated into the classified errors of studyapp.ai.errors, with messages a
-student can read and that never contain the API key.
+Each operation is one chat completion at temperature 0, with its output bounded by `max_tokens`,
+whose answer is a JSON object checked against the operation's pydantic output model. An answer cut
+off at the limit is a failed call (ProviderTruncated). Answers that do not parse are repaired
+(json-repair) and, if that fails too, the request is sent once more; then the provider gives up with
+ProviderBadOutput. Every error raised after the server answered carries the tokens it spent
+(`error.usage`). SDK exceptions are translated into the classified errors of studyapp.ai.errors
+(openai_errors.py), with messages that never contain the API key.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import re
-import time
 import typing
-from urllib.parse import urlsplit, urlunsplit
 
 import json_repair
 import openai
@@ -27,8 +26,12 @@ from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from studyapp.ai import prompts
-from studyapp.ai.errors import ProviderBadOutput, ProviderRateLimited, ProviderRejected, ProviderUnavailable
+from studyapp.ai.errors import ProviderBadOutput, ProviderTruncated, ProviderUnavailable
+from studyapp.ai.providers import output_modes
 from studyapp.ai.providers.base import ProviderCall
+from studyapp.ai.providers.openai_errors import (
+    NOT_A_COMPLETION_MESSAGE, OutputModeRejected, TokenParameterRejected, public_url, retry_after_seconds, translate,
+)
 from studyapp.ai.schemas import (
     ChunkConcepts, ChunkInput, ConceptDescription, ConceptInput, ExplainInput, ExplanationOut, QuizInput, QuizOut,
     Usage,
@@ -39,12 +42,13 @@ log = logging.getLogger(__name__)
 Out = typing.TypeVar("Out", bound=BaseModel)
 
 BAD_OUTPUT_MESSAGE = "the AI provider returned output that does not match the expected format"
-NOT_A_COMPLETION_MESSAGE = ("the AI provider at {url} sent a response that is not a chat completion; "
-                            "check OPENAI_BASE_URL")
-DEFAULT_RATE_LIMIT_WAIT_S = 10.0
-_MAX_PROVIDER_MESSAGE = 300
-# Things that look like API keys ("sk-...", "sk-proj-..."), masked in any provider text we show.
-_KEY_PATTERN = re.compile(r"\b(?:sk|rk|pk)-[A-Za-z0-9_\-*]{6,}")
+TRUNCATED_MESSAGE = ("the AI provider's answer was cut off at the output limit of {limit} tokens, "
+                     "so it was not used")
+# Bounds one answer when the caller names no limit (the job policies name theirs): a server with no
+# limit generates until its context is full, long after our timeout gave up on it.
+DEFAULT_MAX_OUTPUT_TOKENS = 4096
+
+__all__ = ["OpenAIProvider", "parse_output", "response_schema", "retry_after_seconds"]
 
 
 class OpenAIProvider:
@@ -53,12 +57,19 @@ class OpenAIProvider:
     name = "openai"
 
     def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key: str | None = None,
-                 timeout: float | None = None, max_retries: int | None = None):
+                 timeout: float | None = None, max_retries: int | None = None,
+                 max_output_tokens: int | None = None, output_mode: str | None = None,
+                 fold_system: bool | None = None, memory: output_modes.ProfileMemory | None = None):
         # Settings are read here, not at import, so tests and callers can override them.
         self.model = model or settings.OPENAI_MODEL
         self.base_url = base_url or settings.OPENAI_BASE_URL
         self.timeout = float(timeout if timeout is not None else settings.OPENAI_TIMEOUT_S)
+        self.max_output_tokens = max_output_tokens or DEFAULT_MAX_OUTPUT_TOKENS
+        self.fold_system = settings.OPENAI_FOLD_SYSTEM if fold_system is None else fold_system
         self._api_key = api_key or settings.OPENAI_API_KEY or ""
+        self._negotiation = output_modes.Negotiation(
+            f"{public_url(self.base_url)}#{self.model}", forced_mode=output_mode or settings.OPENAI_OUTPUT_MODE,
+            memory=memory or output_modes.PROCESS_MEMORY)
         # max_retries is 0 by default, on purpose: the job layer already retries failed provider calls
         # with exponential backoff and jitter within its retry budget, and honours 429's Retry-After
         # without spending an attempt. SDK retries inside each job attempt would multiply with those
@@ -74,7 +85,7 @@ class OpenAIProvider:
         )
 
     def __repr__(self) -> str:
-        return f"OpenAIProvider(model={self.model!r}, base_url={_public_url(self.base_url)!r})"
+        return f"OpenAIProvider(model={self.model!r}, base_url={public_url(self.base_url)!r})"
 
     def close(self) -> None:
         """Closes the HTTP connection pool (optional: it is also closed when the provider is collected)."""
@@ -98,37 +109,54 @@ class OpenAIProvider:
         return self._complete("write_questions", prompts.WRITE_QUESTIONS_SYSTEM,
                               prompts.write_questions_user(request), QuizOut)
 
-    # --- one operation: request, parse, repair, retry once --------------------------------------
+    # --- one operation: negotiate the format, request, parse, repair, retry once -------------------
 
     def _complete(self, operation: str, system: str, user: str, output_type: type[Out]) -> ProviderCall[Out]:
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        response_format = {
-            "type": "json_schema",
-            "json_schema": {"name": operation, "schema": response_schema(output_type), "strict": False},
-        }
+        schema = response_schema(output_type)
+        profile = self._negotiation.profile()
+        while True:
+            try:
+                return self._answer(operation, system, user, output_type, schema, profile)
+            except OutputModeRejected as exc:
+                profile = self._negotiation.mode_rejected(profile, str(exc))
+            except TokenParameterRejected as exc:
+                profile = self._negotiation.token_parameter_rejected(profile, str(exc))
+
+    def _answer(self, operation: str, system: str, user: str, output_type: type[Out], schema: dict,
+                profile: output_modes.EndpointProfile) -> ProviderCall[Out]:
+        system = system + output_modes.schema_instructions(profile.output_mode, schema)
+        messages = output_modes.chat_messages(system, user, fold_system=self.fold_system)
+        options = {profile.token_parameter: self.max_output_tokens}
+        response_format = output_modes.response_format(profile.output_mode, operation, schema)
+        if response_format is not None:
+            options["response_format"] = response_format
         usage = Usage()
         for attempt in (1, 2):
             if attempt == 2:
                 messages = [*messages, {"role": "user", "content": prompts.RETRY_REMINDER}]
-            completion = self._request(operation, messages, response_format)
+            completion = self._request(operation, messages, options)
             usage = usage + _usage(completion)
             content, finish_reason = _content(completion)
+            if finish_reason == "length":
+                # Repairing a cut-off answer would turn half a list into a confident "that is all".
+                log.warning("openai %s (model %s): the answer was cut off at %d tokens", operation, self.model,
+                            self.max_output_tokens)
+                raise _spent(ProviderTruncated(TRUNCATED_MESSAGE.format(limit=self.max_output_tokens)), usage)
             output = parse_output(content, output_type)
             if output is not None:
                 return ProviderCall(output=output, usage=usage)
-            log.warning("openai %s (model %s): answer %d of 2 does not match the schema (finish_reason=%s, "
-                        "%d chars)", operation, self.model, attempt, finish_reason, len(content or ""))
-        error = ProviderBadOutput(BAD_OUTPUT_MESSAGE)
-        error.usage = usage  # the tokens were spent all the same; callers may record them
-        raise error
+            log.warning("openai %s (model %s, mode %s): answer %d of 2 does not match the schema "
+                        "(finish_reason=%s, %d chars)", operation, self.model, profile.output_mode, attempt,
+                        finish_reason, len(content or ""))
+        raise _spent(ProviderBadOutput(BAD_OUTPUT_MESSAGE), usage)
 
-    def _request(self, operation: str, messages: list[dict], response_format: dict) -> ChatCompletion:
+    def _request(self, operation: str, messages: list[dict], options: dict) -> ChatCompletion:
         try:
             completion = self._client.chat.completions.create(
-                model=self.model, messages=messages, temperature=0, response_format=response_format,
-            )
+                model=self.model, messages=messages, temperature=0, **options)
         except openai.APIError as exc:
-            error = self._translate(exc)
+            error = translate(exc, base_url=self.base_url, model=self.model, timeout=self.timeout,
+                              api_key=self._api_key)
             log.warning("openai %s (model %s): %s: %s (request id %s)", operation, self.model,
                         type(error).__name__, error, getattr(exc, "request_id", None) or "-")
             # `from None`: the SDK exception carries the request (Authorization header included) and the
@@ -140,63 +168,13 @@ class OpenAIProvider:
             # A 2xx that is not a chat completion: an HTML page from a proxy, an empty body, a base URL
             # that points at something else. Possibly passing; the job layer retries, then fails.
             log.warning("openai %s (model %s): the answer is not a chat completion", operation, self.model)
-            raise ProviderUnavailable(NOT_A_COMPLETION_MESSAGE.format(url=_public_url(self.base_url)))
+            raise ProviderUnavailable(NOT_A_COMPLETION_MESSAGE.format(url=public_url(self.base_url)))
         return completion
 
-    # --- errors ----------------------------------------------------------------------------------
 
-    def _translate(self, exc: openai.APIError) -> Exception:
-        """The classified domain error for an SDK exception. Messages never include the API key."""
-        if isinstance(exc, openai.APITimeoutError):  # before APIConnectionError: it is a subclass
-            return ProviderUnavailable(f"the AI provider timed out after {self.timeout:g} s")
-        if isinstance(exc, openai.APIConnectionError):
-            return ProviderUnavailable(f"cannot reach the AI provider at {_public_url(self.base_url)}")
-        if not isinstance(exc, openai.APIStatusError):
-            # e.g. APIResponseValidationError: the endpoint answered 2xx with something that is not a
-            # chat completion (a proxy's HTML page...). Worth another try later.
-            return ProviderUnavailable(NOT_A_COMPLETION_MESSAGE.format(url=_public_url(self.base_url)))
-
-        code = exc.status_code
-        retry_after = retry_after_seconds(exc.response.headers)
-        detail = self._provider_message(exc)
-        if code == 429:
-            if exc.code == "insufficient_quota" or (exc.type or "") == "insufficient_quota":
-                # OpenAI answers 429 when the account has no credit left: waiting will not help.
-                return ProviderRejected("the AI provider account has run out of quota (HTTP 429); "
-                                        "check the plan and billing of the API key")
-            wait = retry_after if retry_after is not None else DEFAULT_RATE_LIMIT_WAIT_S
-            return ProviderRateLimited(f"the AI provider is rate limiting requests (HTTP 429); "
-                                       f"trying again in {wait:.0f} s", retry_after=wait)
-        if code >= 500 or code in (408, 409):  # the codes the SDK itself would retry
-            return ProviderUnavailable(f"the AI provider failed (HTTP {code})", retry_after=retry_after)
-        if code == 401:
-            return ProviderRejected("the AI provider rejected the API key (HTTP 401); check OPENAI_API_KEY")
-        if code == 403:
-            return ProviderRejected(_with_detail("the AI provider refused access (HTTP 403); the API key may "
-                                                 "lack permission for this model or region", detail))
-        if code == 404:
-            return ProviderRejected(f"the AI provider does not know the model '{self.model}' (HTTP 404); "
-                                    f"check OPENAI_MODEL and OPENAI_BASE_URL")
-        if code == 400:
-            return ProviderRejected(_with_detail("the AI provider rejected the request (HTTP 400)", detail))
-        return ProviderRejected(_with_detail(f"the AI provider rejected the request (HTTP {code})", detail))
-
-    def _provider_message(self, exc: openai.APIStatusError) -> str:
-        body = exc.body
-        if isinstance(body, dict):
-            message = body.get("message") or body.get("detail") or body.get("error") or ""
-        elif isinstance(body, str):
-            message = body
-        else:
-            message = ""
-        if not isinstance(message, str):
-            message = json.dumps(message, default=str)
-        if self._api_key:
-            message = message.replace(self._api_key, "***")
-        message = _KEY_PATTERN.sub("***", " ".join(message.split()))
-        if len(message) > _MAX_PROVIDER_MESSAGE:
-            message = message[:_MAX_PROVIDER_MESSAGE - 3].rstrip() + "..."
-        return message
+def _spent(error: Exception, usage: Usage) -> Exception:
+    error.usage = usage  # the tokens were spent all the same; the job layer records them
+    return error
 
 
 # --- helpers (module level: pure, tested directly) ------------------------------------------------
@@ -318,45 +296,3 @@ def _usage(completion) -> Usage:
         return Usage()
     return Usage(prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
                  completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0))
-
-
-def retry_after_seconds(headers, now: float | None = None) -> float | None:
-    """Seconds to wait from `retry-after-ms`, or `Retry-After` (seconds or an HTTP date); None if absent."""
-    if headers is None:
-        return None
-    value = headers.get("retry-after-ms")
-    if value is not None:
-        try:
-            return max(float(value) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
-
-
-def _with_detail(message: str, detail: str) -> str:
-    return f"{message}: {detail}" if detail else message
-
-
-def _public_url(url: str) -> str:
-    """The URL without user info or query (either could carry a secret)."""
-    try:
-        parts = urlsplit(str(url))
-    except ValueError:
-        return "(invalid URL)"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
