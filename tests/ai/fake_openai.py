@@ -15,11 +15,19 @@ request body), `echo()` (a valid answer built from the request, the default), `s
 `status(code, headers=..., body=...)`, `malformed(text)`, `raw(body, status=200)` (a non-OpenAI HTTP
 body), `disconnect()` (close the connection without answering).
 
+Like real servers, it takes only some output modes (`formats`: json_schema, json_object_schema,
+json_object, text) and refuses the others with `rejection_status` (400 with OpenAI's wording, or 500
+with a pydantic message as llama-cpp-python does); it cuts an answer off at the request's
+`max_tokens` (finish_reason "length"); and with `drop_system` its model never sees system messages.
+`FakeOpenAI.like_llama_cpp()` is such a server.
+
 `delay` (seconds) is added before every answer, e.g. to measure concurrency: ThreadingHTTPServer answers
 many requests at once, each on its own thread; `max_in_flight` tells how many it answered at once.
 
-The echo behaviour reads the request's `response_format.json_schema.name` and the first user message
-(layout: studyapp/ai/prompts.py) and answers deterministically:
+The echo behaviour (tests/ai/fake_openai_answers.py) reads the request's operation (the
+`response_format.json_schema.name`, or the layout of the user message) and the first user message
+(layout: studyapp/ai/prompts.py) and answers deterministically; a request whose messages lack the
+instructions gets prose:
 
 - extract_concepts: concepts are the capitalised words and phrases of the "[page X]" segments
   ("The Krebs Cycle" -> "Krebs Cycle"; a sentence-opening stop word such as "The" or "This" is not a
@@ -47,18 +55,37 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import re
 import signal
 import socket
 import sys
 import threading
 import time
-from collections import Counter, deque
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+try:
+    from tests.ai.fake_openai_answers import echo_content, first_user_message, operation, schema_name
+except ImportError:  # run as a script: python tests/ai/fake_openai.py
+    from fake_openai_answers import echo_content, first_user_message, operation, schema_name  # type: ignore
+
+__all__ = ["FakeOpenAI", "RecordedRequest", "disconnect", "echo", "malformed", "ok", "raw", "slow", "status",
+           "echo_content", "first_user_message", "operation", "schema_name", "FORMATS"]
+
 CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
+# Output modes, by what a request's response_format asks for (what studyapp calls them).
+FORMATS = frozenset({"json_schema", "json_object_schema", "json_object", "text"})
+
+
+def output_mode(body: Any) -> str:
+    response_format = body.get("response_format") if isinstance(body, dict) else None
+    if not isinstance(response_format, dict):
+        return "text"
+    kind = response_format.get("type") or "text"
+    if kind == "json_object" and "schema" in response_format:
+        return "json_object_schema"
+    return str(kind)
 
 
 # --- what the server records and answers -------------------------------------------------------
@@ -79,6 +106,21 @@ class RecordedRequest:
     @property
     def schema_name(self) -> str | None:
         return schema_name(self.body)
+
+    @property
+    def operation(self) -> str | None:
+        return operation(self.body)
+
+    @property
+    def output_mode(self) -> str:
+        return output_mode(self.body)
+
+    @property
+    def max_tokens(self) -> int | None:
+        if not isinstance(self.body, dict):
+            return None
+        value = self.body.get("max_completion_tokens", self.body.get("max_tokens"))
+        return value if isinstance(value, int) else None
 
     @property
     def messages(self) -> list[dict]:
@@ -108,7 +150,11 @@ def _json_reply(status_code: int, payload: Any, headers: dict[str, str] | None =
 
 def completion(request: RecordedRequest, content: str, *, usage: dict | None = None,
                finish_reason: str = "stop") -> dict:
-    """A chat.completion object in OpenAI's shape."""
+    """A chat.completion object in OpenAI's shape. An answer longer than the request's max_tokens is
+    cut off there (about 4 characters a token), with finish_reason "length", as servers do."""
+    limit = request.max_tokens
+    if limit is not None and len(content) > 4 * limit:
+        content, finish_reason = content[: 4 * limit], "length"
     prompt_tokens = max(1, len(json.dumps(request.messages)) // 4)
     completion_tokens = max(1, len(content) // 4)
     usage = usage if usage is not None else {
@@ -212,245 +258,6 @@ def disconnect() -> Behaviour:
     return lambda request: Reply(disconnect=True)
 
 
-# --- the echo answers --------------------------------------------------------------------------
-
-def schema_name(body: Any) -> str | None:
-    if not isinstance(body, dict):
-        return None
-    response_format = body.get("response_format") or {}
-    if not isinstance(response_format, dict):
-        return None
-    return (response_format.get("json_schema") or {}).get("name")
-
-
-def first_user_message(body: Any) -> str:
-    if not isinstance(body, dict):
-        return ""
-    for message in body.get("messages", []):
-        if message.get("role") != "user":
-            continue
-        content = message.get("content")
-        if isinstance(content, list):  # content parts
-            return "\n".join(part.get("text", "") for part in content if isinstance(part, dict))
-        return content or ""
-    return ""
-
-
-def echo_content(body: Any) -> Any:
-    name = schema_name(body)
-    user = first_user_message(body)
-    if name == "extract_concepts":
-        return echo_extract_concepts(user)
-    if name == "describe_concept":
-        return echo_describe_concept(user)
-    if name == "explain_connection":
-        return echo_explain_connection(user)
-    if name == "write_questions":
-        return echo_write_questions(user)
-    if isinstance(body, dict) and (body.get("response_format") or {}).get("type") in ("json_object", "json_schema"):
-        return {}
-    return f"echo: {user[:200]}"
-
-
-_PAGE_MARKER = re.compile(r"^\[page ([^\]\n]+)\]\n", re.MULTILINE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
-_WORD = r"[A-Z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*"
-_PHRASE = re.compile(rf"\b{_WORD}(?: {_WORD}){{0,2}}\b")
-_ACRONYM_AFTER = re.compile(r"\s*\(([A-Z][A-Z0-9]{1,9})\)")
-_STOP = frozenset("""
-    A An The This That These Those There Their They Then Than Thus Here Its It In On At Of For From
-    By With Without To Into And Or But If When While Where Which What Who Why How As Also Both Each
-    Every All Some Any Many Most Such Other Another One Two First Second Finally However Therefore
-    Because Since After Before During Although Though We You He She I Our Your Is Are Was Were Be
-    Figure Fig Table Chapter Section Page See Note Example Der Die Das Ein Eine Und Oder Im Mit
-    """.split())
-
-
-def parse_pages(user: str) -> list[tuple[str, str]]:
-    """[(page label, page text)] from the "[page X]" segments of a user message."""
-    start = user.find("<document>")
-    text = user[start + len("<document>"):] if start >= 0 else user
-    end = text.rfind("</document>")
-    if end >= 0:
-        text = text[:end]
-    markers = list(_PAGE_MARKER.finditer(text))
-    pages = []
-    for index, marker in enumerate(markers):
-        stop = markers[index + 1].start() if index + 1 < len(markers) else len(text)
-        pages.append((marker.group(1), text[marker.end():stop].rstrip("\n")))
-    return pages
-
-
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
-
-
-def _clean_phrase(phrase: str) -> str | None:
-    words = phrase.split(" ")
-    while words and words[0] in _STOP:
-        words = words[1:]
-    while words and words[-1] in _STOP:
-        words = words[:-1]
-    name = " ".join(words)
-    return name if len(name) >= 3 and not name.isdigit() else None
-
-
-def echo_extract_concepts(user: str) -> dict:
-    pages = parse_pages(user)
-    limit_match = re.search(r"at most (\d+) concepts", user)
-    limit = int(limit_match.group(1)) if limit_match else 15
-
-    order: list[str] = []
-    counts: Counter[str] = Counter()
-    pages_of: dict[str, list[str]] = {}
-    first_sentence: dict[str, str] = {}
-    aliases: dict[str, list[str]] = {}
-    sentence_concepts: list[tuple[str, str, list[str]]] = []  # (page, sentence, names)
-
-    for label, text in pages:
-        for sentence in _sentences(text):
-            names_here: list[str] = []
-            for match in _PHRASE.finditer(sentence):
-                name = _clean_phrase(match.group(0))
-                if name is None:
-                    continue
-                acronym = _ACRONYM_AFTER.match(sentence, match.end())
-                if acronym and acronym.group(1) != name and acronym.group(1) not in aliases.setdefault(name, []):
-                    aliases[name].append(acronym.group(1))
-                if name not in pages_of:
-                    order.append(name)
-                    pages_of[name] = []
-                    first_sentence[name] = sentence
-                counts[name] += 1
-                if label not in pages_of[name]:
-                    pages_of[name].append(label)
-                if name not in names_here:
-                    names_here.append(name)
-            sentence_concepts.append((label, sentence, names_here))
-
-    alias_of = {alias: name for name, names in aliases.items() for alias in names if alias not in aliases}
-    for alias, name in alias_of.items():  # "DNA" on its own counts for "Deoxyribonucleic Acid"
-        if alias in pages_of:
-            counts[name] += counts.pop(alias)
-            pages_of[name] += [label for label in pages_of[alias] if label not in pages_of[name]]
-    chosen = [name for name in order if name not in alias_of][:limit]
-    top = max((counts[name] for name in chosen), default=1)
-    concepts = [{
-        "name": name,
-        "aliases": aliases.get(name, []),
-        "description": first_sentence[name][:200],
-        "importance": round(counts[name] / top, 2),
-        "pages": pages_of[name],
-    } for name in chosen]
-
-    chosen_set = set(chosen)
-    relations, seen = [], set()
-    for label, sentence, names in sentence_concepts:
-        names = [alias_of.get(name, name) for name in names]
-        names = [name for index, name in enumerate(names) if name in chosen_set and name not in names[:index]]
-        for source, target in zip(names, names[1:]):
-            if (source, target) in seen:
-                continue
-            seen.add((source, target))
-            padded = f" {sentence.lower()} "
-            kind = ("is_a" if (" is a " in padded or " is an " in padded) else
-                    "part_of" if " part of " in padded else
-                    "causes" if (" causes " in padded or " leads to " in padded) else "related_to")
-            relations.append({"source": source, "target": target, "type": kind,
-                              "description": f"{source} {kind.replace('_', ' ')} {target}",
-                              "page": label, "quote": sentence[:300].rstrip()})
-    return {"concepts": concepts, "relations": relations[: 2 * limit]}
-
-
-_PASSAGE = re.compile(r"^\[page ([^\]\n]+)\] (.*)$", re.MULTILINE)
-
-
-def _passages(user: str) -> list[tuple[str, str]]:
-    start, end = user.find("<passages>"), user.rfind("</passages>")
-    section = user[start:end] if 0 <= start < end else user
-    return [(m.group(1), m.group(2).strip()) for m in _PASSAGE.finditer(section)]
-
-
-def _line_value(user: str, label: str) -> str:
-    match = re.search(rf"^{re.escape(label)}:[ \t]*(.+)$", user, re.MULTILINE)
-    return match.group(1).strip() if match else ""
-
-
-def echo_describe_concept(user: str) -> dict:
-    name = _line_value(user, "Concept") or "This concept"
-    passages = _passages(user)
-    if passages:
-        return {"description": f"{name} is explained on page {passages[0][0]} of the material."}
-    return {"description": f"{name} is a concept from the study material."}
-
-
-def echo_explain_connection(user: str) -> dict:
-    source = _line_value(user, "Source concept") or "The source"
-    target = _line_value(user, "Target concept") or "the target"
-    cited = _passages(user)[:3]
-    steps = re.findall(r"^- (.+?) --(\w+)--> (.+?)(?: \[page [^\]]+\].*)?$", user, re.MULTILINE)
-    sentences = [f"{source} is connected to {target}."]
-    for step_source, kind, step_target in steps[:4]:
-        sentences.append(f"{step_source} {kind.replace('_', ' ')} {step_target}.")
-    for page, _quote in cited:
-        sentences.append(f"The material discusses this on page {page} (p. {page}).")
-    return {"text": " ".join(sentences),
-            "citations": [{"page": page, "quote": quote[:200]} for page, quote in cited]}
-
-
-def _listed_concepts(user: str, heading: str) -> list[str]:
-    start = user.find(heading + "\n")
-    if start < 0:
-        return []
-    block = user[start + len(heading) + 1:].split("\n\n", 1)[0]
-    return [m.group(1).strip() for m in re.finditer(r"^- (.+?)(?: \(also: [^)]*\))?(?: \[pages [^\]]*\])?(?::|$)",
-                                                     block, re.MULTILINE)]
-
-
-def _named(name: str, text: str) -> re.Match | None:
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE)
-
-
-def echo_write_questions(user: str) -> dict:
-    types_line = _line_value(user, "Question types, in order")
-    types = [t.strip() for t in types_line.split(",") if t.strip()]
-    options_match = re.search(r"^Options per multiple-choice question: (\d+)$", user, re.MULTILINE)
-    n_options = int(options_match.group(1)) if options_match else 4
-    focus = _listed_concepts(user, "Concepts to test:")
-    others = _listed_concepts(user, "Other concepts of the document:")
-    avoid_start = user.find("Do not repeat:\n")
-    avoid = set(user[avoid_start:].splitlines()[1:]) if avoid_start >= 0 else set()
-    questions, used = [], set()
-    for kind in types:
-        for page, passage in _passages(user):
-            if passage in used:
-                continue
-            name = next((n for n in focus if _named(n, passage)), None)
-            if name is None:
-                continue
-            surface = _named(name, passage).group(0)
-            blanked = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", "_____", passage, flags=re.IGNORECASE)
-            question = {"type": kind, "options": [], "answer": surface, "accepted": [], "page": page, "quote": passage,
-                        "explanation": f"The passage on page {page} says so.", "concepts": [name]}
-            if kind == "fill_in_blank":
-                question["prompt"] = blanked
-            elif kind == "short_answer":
-                question["prompt"] = f"Which term is missing here: {blanked}"
-            elif kind == "true_false":
-                question.update(prompt=passage, options=["True", "False"], answer="True")
-            else:
-                name_words = set(name.lower().split())
-                wrong = [o for o in [*focus, *others] if o != name and not _named(o, passage)
-                         and not name_words & set(o.lower().split())][: n_options - 1]
-                question.update(prompt=f"Which concept fits the blank? {blanked}", options=[name, *wrong], answer=name)
-            if f"- {question['prompt']}" in avoid:
-                continue
-            used.add(passage)
-            questions.append(question)
-            break
-    return {"questions": questions}
-
-
 # --- the server ----------------------------------------------------------------------------------
 
 class _Handler(BaseHTTPRequestHandler):
@@ -486,7 +293,7 @@ class _Handler(BaseHTTPRequestHandler):
             reply = status(400, body={"error": {"message": "We could not parse the JSON body of your request.",
                                                 "type": "invalid_request_error", "code": None}})(record)
         else:
-            reply = fake._next_behaviour()(record)
+            reply = fake._refusal(record) or fake._next_behaviour()(fake._as_seen(record))
         reply.delay += fake.delay
         fake._enter()
         try:
@@ -531,9 +338,13 @@ class FakeOpenAI:
     """The fake server. Thread-safe: tests script it while the SDK's requests are being answered."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, delay: float = 0.0,
-                 default: Behaviour | None = None):
+                 default: Behaviour | None = None, formats: frozenset[str] = FORMATS,
+                 rejection_status: int = 400, drop_system: bool = False):
         self.host, self.port = host, port
         self.delay = delay
+        self.formats = frozenset(formats)  # the output modes it accepts (see FORMATS)
+        self.rejection_status = rejection_status  # how it refuses the others: 400, or 500 like llama.cpp
+        self.drop_system = drop_system  # the model never sees system messages
         self.default: Behaviour = default or echo()
         self.requests: list[RecordedRequest] = []
         self.in_flight = 0  # POST requests being answered right now
@@ -543,6 +354,13 @@ class FakeOpenAI:
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def like_llama_cpp(cls, **kwargs: Any) -> "FakeOpenAI":
+        """llama-cpp-python's server: json_object (with an optional schema) but no json_schema, refused
+        with HTTP 500 and a pydantic message, and a chat template that drops the system role."""
+        return cls(formats=frozenset({"text", "json_object", "json_object_schema"}), rejection_status=500,
+                   drop_system=True, **kwargs)
 
     # lifecycle
     def start(self) -> "FakeOpenAI":
@@ -602,6 +420,30 @@ class FakeOpenAI:
     def _leave(self) -> None:
         with self._lock:
             self.in_flight -= 1
+
+    def _refusal(self, request: RecordedRequest) -> Reply | None:
+        """The error this server gives a request whose output mode it does not take (None: it takes it)."""
+        mode = request.output_mode
+        if mode in self.formats:
+            return None
+        if self.rejection_status == 500:  # llama-cpp-python turns its request validation into a 500
+            kind = "json_object" if mode == "json_object_schema" else mode
+            message = (f"1 validation error for CreateChatCompletionRequest\nresponse_format.type\n  Input should be "
+                       f"'text' or 'json_object' [type=literal_error, input_value='{kind}', input_type=str]")
+            return status(500, body={"error": {"message": message, "type": "internal_server_error",
+                                               "param": None, "code": None}})(request)
+        message = (f"Invalid parameter: 'response_format' of type '{mode}' is not supported with this model."
+                   if mode != "json_object_schema" else
+                   "Additional properties are not allowed ('schema' was unexpected) - 'response_format'")
+        return status(self.rejection_status, body={"error": {
+            "message": message, "type": "invalid_request_error", "param": "response_format", "code": None}})(request)
+
+    def _as_seen(self, request: RecordedRequest) -> RecordedRequest:
+        """The request as the model sees it: without system messages on a server that drops them."""
+        if not self.drop_system:
+            return request
+        messages = [m for m in request.messages if m.get("role") != "system"]
+        return replace(request, body={**request.body, "messages": messages})
 
     def _next_behaviour(self) -> Behaviour:
         with self._lock:
