@@ -108,6 +108,9 @@ class JobPolicy:
     run_retention_days: int = 30
     # True: the tier is the same for every plan (probes and bulk upkeep that nobody waits for).
     fixed_tier: bool = False
+    # AI kinds: the most tokens one answer of a remote model may have (the request's max_tokens).
+    # An answer cut off there is a failed call, never stored.
+    max_output_tokens: int | None = None
 
     def queue_name(self, tier: Tier | None = None) -> str:
         return f"{self.group}_{tier or self.tier}"
@@ -183,6 +186,7 @@ POLICIES: dict[str, JobPolicy] = {
             result_ttl_s=DAY,
             failure_ttl_s=7 * DAY,
             payload=GraphPayload,
+            max_output_tokens=4096,  # a chunk's concepts and relations, with quotes
         ),
         JobPolicy(
             kind="explain_connection",
@@ -196,6 +200,7 @@ POLICIES: dict[str, JobPolicy] = {
             result_ttl_s=DAY,
             failure_ttl_s=7 * DAY,
             payload=ExplainPayload,
+            max_output_tokens=1500,  # a few sentences and their citations
         ),
         # --- ops: webhooks (issue 6) ---
         JobPolicy(
@@ -224,6 +229,7 @@ POLICIES: dict[str, JobPolicy] = {
             result_ttl_s=DAY,
             failure_ttl_s=7 * DAY,
             payload=QuizPayload,
+            max_output_tokens=4096,  # one batch of questions with options, quotes and explanations
         ),
         JobPolicy(
             kind="noop",

@@ -5,16 +5,19 @@ business (jobs/runner.py); how each kind is queued and retried is in jobs/polici
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from django.conf import settings
+from django.db import transaction
 
 from jobs import fanout, metrics
 from jobs.models import JobRun
 from jobs.policies import policy_for
 from jobs.ratelimit import ProviderLimiter
-from studyapp.ai.providers import get_provider
+from studyapp.ai.providers import CachedProvider, get_provider
 from studyapp.ai.schemas import Usage
 from studyapp.core.progress import ProgressCallback
 from studyapp.documents import services as documents
@@ -91,8 +94,8 @@ def generate_graph(run: JobRun, progress: ProgressCallback) -> dict:
     graph = _graph_of(run)
     ConceptGraph.objects.filter(pk=graph.pk, status=ConceptGraph.Status.FAILED).update(
         status=ConceptGraph.Status.BUILDING, error="")
-    stats = graphs.graph_build(graph=graph, provider=_provider(run), progress=progress)
-    record_usage(run, Usage(prompt_tokens=stats["prompt_tokens"], completion_tokens=stats["completion_tokens"]))
+    with usage_recorded(run, _provider(run)) as provider:
+        stats = graphs.graph_build(graph=graph, provider=provider, progress=progress)
     return {"graph_id": graph.pk, **stats}
 
 
@@ -111,26 +114,38 @@ def _graph_of(run: JobRun) -> ConceptGraph:
     return graphs.graph_get_or_create(document=document, provider=run.payload["provider"], model=run.payload["model"])
 
 
-def _provider(run: JobRun):
-    name, model = run.payload["provider"], run.payload["model"]
-    return get_provider(name, model, limiter=ProviderLimiter(name, model))
+def _provider(run: JobRun, name: str | None = None, model: str | None = None) -> CachedProvider:
+    name, model = name or run.payload["provider"], model or run.payload["model"]
+    return get_provider(name, model, limiter=ProviderLimiter(name, model),
+                        max_output_tokens=policy_for(run.kind).max_output_tokens)
 
 
 def explain_connection(run: JobRun, progress: ProgressCallback) -> dict:
     graph = ConceptGraph.objects.select_related("document").get(pk=run.subject_id)
     source = Concept.objects.get(pk=run.payload["source_id"], graph=graph)
     target = Concept.objects.get(pk=run.payload["target_id"], graph=graph)
-    provider = get_provider(graph.provider, graph.model, limiter=ProviderLimiter(graph.provider, graph.model))
-    explanation, usage = explanations.explanation_create(
-        graph=graph, source=source, target=target, provider=provider, progress=progress)
-    record_usage(run, usage)
+    with usage_recorded(run, _provider(run, graph.provider, graph.model)) as provider:
+        explanation, _ = explanations.explanation_create(
+            graph=graph, source=source, target=target, provider=provider, progress=progress)
     return {"explanation_id": explanation.pk}
 
 
+@contextmanager
+def usage_recorded(run: JobRun, provider: CachedProvider) -> Iterator[CachedProvider]:
+    """Adds the tokens `provider` spends to the run, whether the work succeeds or fails."""
+    try:
+        yield provider
+    finally:
+        record_usage(run, provider.spent)
+
+
 def record_usage(run: JobRun, usage: Usage) -> None:
-    """Token usage of the run's provider calls (cached answers cost nothing)."""
-    JobRun.objects.filter(pk=run.pk).update(usage=usage.model_dump())
-    metrics.record_tokens(run.kind, prompt=usage.prompt_tokens, completion=usage.completion_tokens)  # ops (issue 6)
+    """Adds provider tokens to the run's usage (over all its attempts; cached answers cost nothing)."""
+    with transaction.atomic():
+        row = JobRun.objects.select_for_update().filter(pk=run.pk).values_list("usage", flat=True).first()
+        total = Usage.model_validate(row or {}) + usage
+        JobRun.objects.filter(pk=run.pk).update(usage=total.model_dump())
+    metrics.record_tokens(run.kind, prompt=usage.prompt_tokens, completion=usage.completion_tokens)
 
 
 # --- ops: webhooks (issue 6) ---
@@ -157,8 +172,8 @@ def deliver_webhook_retried(run: JobRun) -> None:
 
 def create_quiz(run: JobRun, progress: ProgressCallback) -> dict:
     quiz = Quiz.objects.select_related("document").get(pk=run.subject_id)
-    stats = quizzes.quiz_generate(quiz=quiz, provider=_provider(run), progress=progress)
-    record_usage(run, Usage(prompt_tokens=stats.get("prompt_tokens", 0), completion_tokens=stats.get("completion_tokens", 0)))
+    with usage_recorded(run, _provider(run)) as provider:
+        stats = quizzes.quiz_generate(quiz=quiz, provider=provider, progress=progress)
     return {"quiz_id": quiz.pk, **stats}
 
 

@@ -1,12 +1,15 @@
 """Every provider call goes through here: cache lookup, shared rate limit, call, store.
 
 A re-run over unchanged input is answered from the cache with zero provider calls and zero tokens.
+`spent` adds up the tokens of every call this wrapper made, answered or failed, so a run that fails
+still records what it cost.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from typing import Callable, TypeVar
 
 from django.db import IntegrityError, transaction
@@ -37,6 +40,19 @@ class CachedProvider:
         self.limiter = limiter
         self.name = inner.name
         self.model = inner.model
+        self._spent = Usage()
+        self._lock = threading.Lock()  # calls finish on pool threads
+
+    @property
+    def spent(self) -> Usage:
+        """Tokens of every provider call so far, including failed ones (cache hits cost nothing)."""
+        with self._lock:
+            return self._spent
+
+    def _add(self, usage: Usage | None) -> None:
+        if usage is not None:
+            with self._lock:
+                self._spent = self._spent + usage
 
     def extract_concepts(self, chunk: ChunkInput) -> ProviderCall[ChunkConcepts]:
         return self._call("extract_concepts", chunk, ChunkConcepts, self.inner.extract_concepts)
@@ -57,7 +73,12 @@ class CachedProvider:
         if hit is not None:
             return ProviderCall(output_type.model_validate(hit.output), Usage(), cached=True)
         self.limiter(estimate_tokens(request.model_dump_json()))
-        result = call(request)
+        try:
+            result = call(request)
+        except Exception as exc:
+            self._add(getattr(exc, "usage", None))
+            raise
+        self._add(result.usage)
         _store(key, self.name, self.model, operation, result)
         return result
 

@@ -51,6 +51,7 @@ def graph_build(*, graph: ConceptGraph, provider: Provider, progress: ProgressCa
         raise PermanentError("This document has no text to build a concept graph from.")
     concurrency = concurrency or settings.AI_CONCURRENCY
     _extract_all(graph, chunks, provider, progress, concurrency)
+    _require_an_answer(graph)
     progress("merging", done=0, total=1)
     merged = merge_chunks(_chunk_results(graph), max_concepts=settings.GRAPH_MAX_CONCEPTS)
     index = PageIndex(pages)
@@ -115,6 +116,14 @@ def _extract_chunk(graph_id: int, chunk: Chunk, provider: Provider) -> None:
         _checkpoint(graph_id, chunk, GraphChunk.Status.FAILED, {}, Usage(), str(exc))
         return
     _checkpoint(graph_id, chunk, GraphChunk.Status.DONE, call.output.model_dump(mode="json"), call.usage, "")
+
+
+def _require_an_answer(graph: ConceptGraph) -> None:
+    """A graph none of whose chunks got a usable answer is a failure, not an empty graph."""
+    if graph.chunks.filter(status=GraphChunk.Status.DONE).exists():
+        return
+    reason = graph.chunks.filter(status=GraphChunk.Status.FAILED).values_list("error", flat=True).first()
+    raise ProviderBadOutput(f"no part of the document got a usable answer from the AI provider ({reason})")
 
 
 def _checkpoint(graph_id: int, chunk: Chunk, status: str, result: dict, usage: Usage, error: str) -> None:

@@ -25,7 +25,7 @@ def provider(monkeypatch, settings):
     """Every AI job in this test uses one counting provider (behind the real cache)."""
     settings.AI_PROVIDER = "local"
     fake = CountingProvider()
-    monkeypatch.setattr(tasks, "get_provider", lambda name, model, limiter: CachedProvider(fake, limiter=limiter))
+    monkeypatch.setattr(tasks, "get_provider", lambda name, model, limiter, **_: CachedProvider(fake, limiter=limiter))
     return fake
 
 
