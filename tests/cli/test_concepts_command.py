@@ -16,6 +16,7 @@ from studyapp.ai.providers.local import LocalProvider
 from studyapp.ai.schemas import ChunkInput, Segment
 from studyapp.cli.management.commands.concepts import document_concepts
 from studyapp.graphs.chunking import make_chunks
+from tests.ai.fake_openai import FakeOpenAI
 from tests.conftest import REPO
 
 SAMPLE = REPO / "samples" / "cell-biology-notes.pdf"
@@ -35,8 +36,8 @@ def concepts(*args: str) -> list[dict]:
     return [json.loads(line) for line in out.getvalue().splitlines()]
 
 
-def run_command(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "studyapp.settings"}
+def run_command(*args: str, **environ: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "studyapp.settings", **environ}
     return subprocess.run([sys.executable, str(REPO / "manage.py"), "concepts", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -97,6 +98,31 @@ def test_a_file_of_another_kind_exits_2(tmp_path):
     (tmp_path / "notes.docx").write_bytes(b"PK")
     result = run_command(str(tmp_path / "notes.docx"))
     assert result.returncode == 2 and "not a .txt or .pdf" in result.stderr
+
+
+def test_it_exits_1_when_no_file_gave_concepts(tmp_path):
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\n this is not really a pdf")
+    result = run_command(str(tmp_path))
+    assert result.returncode == 1
+    assert "error" in json.loads(result.stdout)
+    assert "no file gave concepts (1 tried)" in result.stderr and "damaged" in result.stderr
+
+
+def test_the_openai_provider_finds_the_mode_a_llama_cpp_server_takes(tmp_path):
+    """json_schema refused with a 500: the command steps down by itself; forced, it fails with exit 1."""
+    (tmp_path / "a.txt").write_text("The Krebs Cycle is part of Cellular Respiration.", encoding="utf-8")
+    server = FakeOpenAI.like_llama_cpp().start()
+    try:
+        env = {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test", "OPENAI_FOLD_SYSTEM": "1"}
+        result = run_command("--provider", "openai", str(tmp_path / "a.txt"), **env)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["concepts"][:2] == ["Krebs Cycle", "Cellular Respiration"]
+
+        forced = run_command("--provider", "openai", str(tmp_path / "a.txt"), OPENAI_OUTPUT_MODE="json_schema", **env)
+        assert forced.returncode == 1
+        assert "Input should be 'text' or 'json_object'" in json.loads(forced.stdout)["error"]
+    finally:
+        server.stop()
 
 
 def test_it_runs_as_a_command_without_a_database(tmp_path):

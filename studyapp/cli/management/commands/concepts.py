@@ -3,7 +3,8 @@
 PATH is a .txt or .pdf file or a folder of them (searched recursively, in sorted order). One JSON
 line per file: {"path": ..., "concepts": [names, best first]}; a file that cannot be read gives
 {"path": ..., "error": ...} and the command goes on. A PATH that does not exist (or is not a .txt,
-.pdf or folder) is a usage error: a message on stderr and exit status 2.
+.pdf or folder) is a usage error: a message on stderr and exit status 2. When no file gave concepts
+(every one failed, or there was none), the command ends with exit status 1 and the last reason.
 
 This is how concept quality is measured (bench: Inspec). It needs no database and no Redis: the
 provider is used directly, without the response cache. With the local provider, a text that fits
@@ -20,6 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from jobs.policies import policy_for
 from studyapp.ai.errors import ProviderBadOutput
 from studyapp.ai.providers.base import Provider
 from studyapp.ai.schemas import ChunkInput, Segment
@@ -48,15 +50,19 @@ class Command(BaseCommand):
             raise CommandError("--top must be at least 1", returncode=2)
         files = collect_files(options["paths"])
         provider = make_provider(options["provider"], options["model"])
+        succeeded, last_error = 0, "no .txt or .pdf file found"
         for path in files:
             line = {"path": str(path)}
             try:
                 pages = read_pages(path, ocr=options["ocr"])
                 line["concepts"] = document_concepts(pages, provider, top=options["top"], language=options["language"])
+                succeeded += 1
             except (StudyappError, ProviderBadOutput, OSError, UnicodeError) as exc:
-                line["error"] = str(exc) or type(exc).__name__
+                line["error"] = last_error = str(exc) or type(exc).__name__
             self.stdout.write(json.dumps(line, ensure_ascii=False))
             self.stdout.flush()
+        if not succeeded:
+            raise CommandError(f"no file gave concepts ({len(files)} tried): {last_error}", returncode=1)
 
 
 def collect_files(paths: list[str]) -> list[Path]:
@@ -80,7 +86,8 @@ def make_provider(name: str, model: str | None) -> Provider:
     if name == "openai":
         from studyapp.ai.providers.openai_provider import OpenAIProvider
 
-        return OpenAIProvider(model=model or settings.OPENAI_MODEL)
+        return OpenAIProvider(model=model or settings.OPENAI_MODEL,
+                              max_output_tokens=policy_for("generate_graph").max_output_tokens)
     from studyapp.ai.providers.local import LocalProvider
 
     return LocalProvider(model=model or "local-1")
