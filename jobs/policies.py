@@ -19,6 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from studyapp.documents.sandbox import SandboxLimits
+
 Group = Literal["cpu", "ai"]
 Tier = Literal["high", "default", "low"]
 TIERS: tuple[Tier, ...] = ("high", "default", "low")  # the order workers read them in
@@ -111,6 +113,10 @@ class JobPolicy:
     # AI kinds: the most tokens one answer of a remote model may have (the request's max_tokens).
     # An answer cut off there is a failed call, never stored.
     max_output_tokens: int | None = None
+    # Kinds that open an uploaded PDF: parsing, rendering and OCR run in a child process with these
+    # hard limits (address space above the worker's own, CPU seconds, open files). Two CPU workers
+    # at 512 MB each fit a 2-core worker machine with a few GB. A PDF over a limit fails for good.
+    sandbox: SandboxLimits | None = None
 
     def queue_name(self, tier: Tier | None = None) -> str:
         return f"{self.group}_{tier or self.tier}"
@@ -156,6 +162,7 @@ POLICIES: dict[str, JobPolicy] = {
             payload=ExtractPayload,
             time_budget_s=1700,
             page_cap=2000,
+            sandbox=SandboxLimits(memory_mb=512, cpu_s=1750, open_files=128),
         ),
         # --- fan-out (issue 6): a big document's extraction runs as page ranges on any worker ---
         JobPolicy(
@@ -173,6 +180,7 @@ POLICIES: dict[str, JobPolicy] = {
             time_budget_s=800,
             page_cap=2000,
             run_retention_days=7,  # the parent run keeps the record
+            sandbox=SandboxLimits(memory_mb=512, cpu_s=850, open_files=128),
         ),
         JobPolicy(
             kind="generate_graph",

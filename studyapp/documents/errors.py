@@ -84,3 +84,15 @@ class ExtractionTooSlow(TransientError):
 
     def __reduce__(self):
         return (type(self), (self.done, self.total, self.retry_after))
+
+
+class PdfTooDemanding(PermanentError):
+    """Reading the PDF would take more memory, data, depth or CPU time than a worker allows: a
+    decompression bomb, or a file no student's material needs. Refused, never OCRed as a scan."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"This PDF {reason}; it cannot be processed.")
+        self.reason = reason
+
+    def __reduce__(self):
+        return (type(self), (self.reason,))

@@ -24,15 +24,18 @@ import pypdf
 import pypdfium2 as pdfium
 import pytesseract
 from PIL import Image
-from pypdf.errors import DependencyError, EmptyFileError
+from pypdf.errors import DependencyError, EmptyFileError, LimitReachedError
 
 from studyapp.core.progress import ProgressCallback, no_progress
+from studyapp.documents.render_cost import check_render_cost
+from studyapp.documents.sandbox import SandboxLimits
 from studyapp.documents.errors import (
     BrokenPdf,
     ExtractionTooSlow,
     NoReadableText,
     NotAPdf,
     PasswordRequired,
+    PdfTooDemanding,
     TooManyPages,
     UnsupportedEncryption,
     WrongPassword,
@@ -53,6 +56,10 @@ class ExtractionOptions:
     ocr: bool = True  # OCR pages without a usable text layer
     ocr_languages: str = "eng+deu"  # only installed languages are used; fall back to eng
     ocr_dpi: int = 200
+    # A page that would decode more than this to be rendered for OCR is refused (render_cost.py).
+    max_expanded_mb: int = 512
+    # Parsing, rendering and OCR run in a child process under these limits (None: in this process).
+    sandbox: SandboxLimits | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ def _parse(raw: bytes) -> pypdf.PdfReader:
     except EmptyFileError as exc:
         raise BrokenPdf("the file is empty") from exc
     except Exception as exc:  # pypdf raises many types on corrupt input; all mean the same here
+        raise_if_limit(exc)
         log.info("PDF parse failed: %s: %s", type(exc).__name__, exc)
         raise BrokenPdf("its structure cannot be parsed") from exc
 
@@ -129,8 +137,19 @@ def page_count(reader: pypdf.PdfReader) -> int:
     try:
         return len(reader.pages)
     except Exception as exc:
+        raise_if_limit(exc)
         log.info("PDF page tree unreadable: %s: %s", type(exc).__name__, exc)
         raise BrokenPdf("its list of pages cannot be read") from exc
+
+
+def raise_if_limit(exc: Exception) -> None:
+    """Re-raise what means "too big" rather than "broken": out of memory or stack, or pypdf's limits."""
+    if isinstance(exc, (MemoryError, RecursionError)):
+        raise exc
+    if isinstance(exc, LimitReachedError):
+        if "depth" in str(exc).lower():
+            raise PdfTooDemanding("nests its structure too deeply to be read") from None
+        raise PdfTooDemanding("holds more data or objects than the reader allows in one piece") from None
 
 
 def page_labels(reader: pypdf.PdfReader) -> list[str]:
@@ -251,6 +270,8 @@ def _ocr_page(document: pdfium.PdfDocument | None, index: int, lang: str, dpi: i
     try:
         image = _render(document, index, dpi)
         raw = pytesseract.image_to_string(image, lang=lang, timeout=OCR_PAGE_TIMEOUT_S)
+    except MemoryError:
+        raise  # the sandbox's limit: the document is refused, not this page left empty
     except RuntimeError as exc:  # pytesseract signals its timeout as a bare RuntimeError
         if "timeout" in str(exc).lower():
             return "", "OCR timed out"
@@ -277,6 +298,7 @@ def _text_layer(reader: pypdf.PdfReader, index: int) -> tuple[str, str]:
     try:
         raw = reader.pages[index].extract_text()
     except Exception as exc:  # one bad page (broken stream, odd font) must not sink the document
+        raise_if_limit(exc)
         log.warning("text extraction failed on page %d: %s", index, type(exc).__name__)
         return "", UNREADABLE
     if looks_like_glyph_codes(raw):
@@ -310,6 +332,7 @@ class _Run:
         if self.ocr_lang is None:
             return self._empty(index, problem, self.ocr_off_note)
         self.progress(f"ocr page {index + 1}/{self.total}", done=done, total=total)
+        check_render_cost(self.reader.pages[index], self.options.max_expanded_mb)
         text, ocr_note = _ocr_page(self.document, index, self.ocr_lang, self.options.ocr_dpi)
         if text:
             return ExtractedPage(index, label, text, "ocr", note=f"{problem}; OCR used")

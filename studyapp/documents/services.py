@@ -19,6 +19,7 @@ from studyapp.core.errors import PermanentError
 from studyapp.core.progress import ProgressCallback, no_progress
 from studyapp.documents.errors import NoReadableText, NotAPdf
 from studyapp.documents.extraction import ExtractedPage, ExtractionOptions, extract_pages, is_pdf_bytes
+from studyapp.documents.sandbox import sandboxed
 from studyapp.documents.models import Document, DocumentPage
 
 
@@ -128,8 +129,8 @@ def document_extract(*, document: Document, options: ExtractionOptions, progress
                 raise _SplitInstead()
         progress(stage, done=done, total=total, message=message)
 
-    pages = extract_pages(data, password=document.pending_password, skip=done, progress=progress_and_page_count,
-                          options=options)
+    pages = sandboxed(extract_pages, options.sandbox, data=data, password=document.pending_password, skip=done,
+                      progress=progress_and_page_count, options=options)
     try:
         with PageCheckpoints(document) as checkpoints:
             for page in pages:
@@ -150,8 +151,8 @@ def document_extract_range(*, document: Document, first: int, last: int, options
     """
     data = _read_file(document)
     done = set(document.pages.filter(index__gte=first, index__lte=last).values_list("index", flat=True))
-    pages = extract_pages(data, password=document.pending_password, skip=done, progress=progress, options=options,
-                          only=range(first, last + 1))
+    pages = sandboxed(extract_pages, options.sandbox, data=data, password=document.pending_password, skip=done,
+                      progress=progress, options=options, only=range(first, last + 1))
     stored = 0
     with PageCheckpoints(document) as checkpoints:
         for page in pages:
