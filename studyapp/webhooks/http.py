@@ -29,11 +29,33 @@ class Response:
 
 
 def is_public_address(value: str) -> bool:
-    """Globally routable unicast: not loopback, private, link-local, shared, reserved or multicast."""
+    """Globally routable unicast: not loopback, private, link-local, shared, reserved or multicast.
+
+    An IPv6 address is judged by what it reaches: IPv4-mapped, IPv4-compatible, NAT64 (64:ff9b::/96)
+    and 6to4 (2002::/16) addresses carry an IPv4 address that the network delivers to, so that IPv4
+    address is checked. Site-local, local-use NAT64 and Teredo addresses are refused outright.
+    """
     ip = ipaddress.ip_address(value.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        if ip.is_site_local or ip in _LOCAL_NAT64 or ip.teredo is not None:
+            return False
+        ip = _embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):  # "::" and "::1" are themselves
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 def resolve(host: str, port: int, *, allow_private: bool) -> tuple:

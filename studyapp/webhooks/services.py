@@ -55,6 +55,10 @@ def webhook_create(*, owner, url: str, allow_private: bool = True) -> Webhook:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise InvalidWebhook(f"{url!r} is not an http:// or https:// URL") from None
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        raise InvalidWebhook("A webhook URL may not carry a user name or password: they would be stored and shown "
+                             "in clear. Check the request with the webhook's signature instead.")
     if not allow_private:
         _check_reachable(url)
     with transaction.atomic():
