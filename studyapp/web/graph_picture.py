@@ -159,7 +159,7 @@ def _pack(boxes: list[tuple[float, float, dict]]) -> tuple[dict[int, tuple[float
             for node, (px, py) in part.items():
                 positions[node] = (x + px, y + py)
             x += width
-        y += max(height for _, height, _ in row)
+        y += max((height for _, height, _ in row), default=0)
     return positions, int(max(MIN_HEIGHT, y + MARGIN / 2))
 
 

@@ -100,6 +100,8 @@ def page_by_label(request: HttpRequest, pk: int) -> HttpResponse:
 def _graph_context(document: Document, graph: ConceptGraph | None) -> dict:
     if graph is None:
         return {"graph": None, "picture": None, "graph_run": _graph_run(document)}
+    if not graph.concepts.exists():
+        return {"graph": graph, "picture": None, "graph_run": None, "no_concepts": _why_no_concepts(document)}
     return {
         "graph": graph,
         "picture": graph_picture(graph),
@@ -108,6 +110,15 @@ def _graph_context(document: Document, graph: ConceptGraph | None) -> dict:
         "explanations": _explanations(graph),
         "graph_run": None,
     }
+
+
+def _why_no_concepts(document: Document) -> str:
+    pages = document.pages.count()
+    with_text = document.pages.exclude(text="").count()
+    chars = sum(len(text) for text in document.pages.values_list("text", flat=True))
+    return (f"No concepts were found in this document: it has {chars:,} characters of text on {with_text} of its "
+            f"{pages} page{'s' if pages != 1 else ''}, too little for key ideas to stand out (a document of "
+            f"mostly images or scans without readable text gives none).")
 
 
 def _graph_run(document: Document):
