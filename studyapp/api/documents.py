@@ -57,9 +57,18 @@ class PageOut(Schema):
 
 
 # Said in the schema as well: nothing but these three parts (Django's multipart parser gives up on odd
-# extra field names), and the file is not empty.
-_UPLOAD_BODY = {"requestBody": {"content": {"multipart/form-data": {"schema": {
-    "additionalProperties": False, "properties": {"file": {"minLength": 1}}}}}}}
+# extra field names), and the file is a non-empty PDF, judged by its bytes (400 `not_a_pdf` otherwise).
+_PDF_RULE = ("A PDF file. It is judged by its content, not its name or declared type: the first KiB must hold "
+             "the `%PDF-` header, otherwise the answer is 400 with code `not_a_pdf`. Larger than the upload "
+             "limit: 413.")
+_UPLOAD_BODY = {
+    "requestBody": {"content": {"multipart/form-data": {
+        "schema": {"additionalProperties": False, "properties": {"file": {
+            "minLength": 1, "contentMediaType": "application/pdf", "description": _PDF_RULE}}},
+        "encoding": {"file": {"contentType": "application/pdf"}},
+    }}},
+    "responses": {400: {"description": "Bad request: e.g. `not_a_pdf` when the file is not a PDF"}},
+}
 
 
 @router.post("", response={201: DocumentDetailOut, **write_errors(413)}, summary="Upload a PDF",

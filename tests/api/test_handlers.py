@@ -86,6 +86,18 @@ def test_a_file_that_is_not_a_pdf_is_a_400_with_a_clear_message(client_api, alic
     assert response.json() == {"code": "not_a_pdf", "message": "This file is not a PDF."}
 
 
+def test_the_schema_says_the_upload_must_be_a_pdf():
+    """A generated client learns what the server checks: the part's type, the rule, the 400."""
+    from studyapp.api.api import api
+
+    operation = api.get_openapi_schema()["paths"]["/api/documents"]["post"]
+    multipart = operation["requestBody"]["content"]["multipart/form-data"]
+    assert multipart["encoding"]["file"]["contentType"] == "application/pdf"
+    file_part = multipart["schema"]["properties"]["file"]
+    assert file_part["contentMediaType"] == "application/pdf" and "not_a_pdf" in file_part["description"]
+    assert "not_a_pdf" in operation["responses"][400]["description"]
+
+
 def test_a_file_over_the_size_cap_is_a_413(client_api, alice_key, settings):
     """FileTooLarge becomes 413 with the sizes in the message."""
     settings.UPLOAD_MAX_BYTES = 2048
