@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",  # web UI: request.htmx
 ]
 
@@ -99,9 +100,48 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "studyapp.accounts.validators.UsernameNotInPasswordValidator"},
 ]
+
+# --- Security -----------------------------------------------------------------------------------
+# Declare HTTPS=1 when the site is served over HTTPS (directly or behind a TLS proxy). With DEBUG off
+# that turns on HSTS, the redirect to HTTPS and Secure cookies; each can still be set on its own.
+HTTPS = env_bool("HTTPS", False)
+_STRICT = HTTPS and not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _STRICT)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if _STRICT else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", _STRICT)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", _STRICT)  # the header allows it; listing needs a submission
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _STRICT)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _STRICT)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (and strips it from clients).
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sign-in attempts that fail, per account and per client address (counted in Redis by `limits`,
+# for both login pages). Over either, sign-in is refused, the right password included, until the
+# window has moved on.
+LOGIN_FAILURES_PER_ACCOUNT = env_rate("LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes")
+LOGIN_FAILURES_PER_ADDRESS = env_rate("LOGIN_FAILURES_PER_ADDRESS", "30 per 15 minutes")
+# Content-Security-Policy (django-csp): scripts only from this site; styles also inline (the admin's
+# and htmx's style attributes); no framing, plugins or foreign form targets.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

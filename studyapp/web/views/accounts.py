@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 
 from studyapp.web.forms import SignupForm
+from studyapp.web.login_throttle import ThrottledAuthenticationForm
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -28,6 +29,7 @@ def signup(request: HttpRequest) -> HttpResponse:
 class LoginView(auth_views.LoginView):
     template_name = "web/auth/login.html"
     redirect_authenticated_user = True
+    authentication_form = ThrottledAuthenticationForm  # failed sign-ins are limited
 
 
 class LogoutView(auth_views.LogoutView):
