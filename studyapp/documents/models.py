@@ -21,8 +21,9 @@ class Document(models.Model):
     page_count = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True, help_text="Shown to the student when processing failed.")
-    # Kept only until extraction ends (success or failure), then wiped; never logged or shown.
-    pending_password = models.CharField(max_length=255, blank=True, editable=False)
+    # Sealed (documents/sealing.py), kept only until extraction ends (success or failure), then
+    # wiped; never logged or shown.
+    pending_password = models.CharField(max_length=1024, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

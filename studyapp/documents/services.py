@@ -20,6 +20,7 @@ from studyapp.core.progress import ProgressCallback, no_progress
 from studyapp.documents.errors import NoReadableText, NotAPdf
 from studyapp.documents.extraction import ExtractedPage, ExtractionOptions, extract_pages, is_pdf_bytes
 from studyapp.documents.sandbox import sandboxed
+from studyapp.documents.sealing import seal, unseal
 from studyapp.documents.models import Document, DocumentPage
 
 
@@ -49,7 +50,7 @@ def document_create(*, owner, upload: IO[bytes], filename: str, title: str = "",
         return _reuse(existing, password), False
     document = Document(
         owner=owner, title=(title or Path(filename).stem or "Untitled")[:255], sha256=digest, size=size,
-        pending_password=password,
+        pending_password=seal(password),
     )
     upload.seek(0)
     document.file.save(_storage_name(filename, digest), File(upload), save=False)
@@ -65,7 +66,7 @@ def document_create(*, owner, upload: IO[bytes], filename: str, title: str = "",
 
 def _reuse(document: Document, password: str) -> Document:
     if password and document.status == Document.Status.FAILED:
-        document.pending_password = password
+        document.pending_password = seal(password)
         document.status = Document.Status.QUEUED
         document.error = ""
         document.save(update_fields=["pending_password", "status", "error", "updated_at"])
@@ -129,7 +130,7 @@ def document_extract(*, document: Document, options: ExtractionOptions, progress
                 raise _SplitInstead()
         progress(stage, done=done, total=total, message=message)
 
-    pages = sandboxed(extract_pages, options.sandbox, data=data, password=document.pending_password, skip=done,
+    pages = sandboxed(extract_pages, options.sandbox, data=data, password=unseal(document.pending_password), skip=done,
                       progress=progress_and_page_count, options=options)
     try:
         with PageCheckpoints(document) as checkpoints:
@@ -151,7 +152,7 @@ def document_extract_range(*, document: Document, first: int, last: int, options
     """
     data = _read_file(document)
     done = set(document.pages.filter(index__gte=first, index__lte=last).values_list("index", flat=True))
-    pages = sandboxed(extract_pages, options.sandbox, data=data, password=document.pending_password, skip=done,
+    pages = sandboxed(extract_pages, options.sandbox, data=data, password=unseal(document.pending_password), skip=done,
                       progress=progress, options=options, only=range(first, last + 1))
     stored = 0
     with PageCheckpoints(document) as checkpoints:
