@@ -49,6 +49,8 @@ class JobRun(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     max_attempts = models.PositiveIntegerField(default=1)
     error = models.TextField(blank=True)
+    # What operators need and students should not read (e.g. which setting to fix); admin only.
+    operator_note = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     usage = models.JSONField(default=dict, blank=True, help_text="e.g. provider tokens")
     worker_name = models.CharField(max_length=255, blank=True)

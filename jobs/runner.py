@@ -184,7 +184,7 @@ def _execute(run: JobRun, job) -> Any:
     except WaitForParts as exc:  # a big document's parent run between two looks (jobs.fanout): not an attempt
         return _retry_later(run, job, exc.delay_s, exc.stage, spent_attempt=True, refund=True, rate_limited=False)
     except PermanentError as exc:
-        return _end(run, job, JobRun.Status.FAILED, exc.message)
+        return _end(run, job, JobRun.Status.FAILED, exc.message, operator_note=getattr(exc, "operator_detail", ""))
     except (TransientError, JobTimeoutException, Exception) as exc:  # noqa: B014 - the order documents intent
         return _after_transient(run, job, exc)
     _succeed(run, job, result)
@@ -250,15 +250,18 @@ def _succeed(run: JobRun, job, result: Any) -> None:
     _after_end(run, JobRun.Status.SUCCEEDED, now)
 
 
-def _end(run: JobRun, job, status: str, message: str, *, for_student: str | None = None) -> None:
+def _end(run: JobRun, job, status: str, message: str, *, for_student: str | None = None,
+         operator_note: str = "") -> None:
     """Record a final failure or cancellation, tell the subject, and fail the RQ job."""
-    end_run(run, status, message, for_student=for_student)
+    if operator_note:
+        log.warning("run %s failed: %s (for operators: %s)", run.pk, message, operator_note)
+    end_run(run, status, message, for_student=for_student, operator_note=operator_note)
     set_meta_stage(job, status, message=message)
     raise RunFailed(message)
 
 
 def end_run(run: JobRun, status: str, message: str, *, for_student: str | None = None,
-            from_statuses=JobRun.UNFINISHED) -> bool:
+            from_statuses=JobRun.UNFINISHED, operator_note: str = "") -> bool:
     """End an unfinished run failed or cancelled and tell its subject. The one place runs end
     without success (runner, recovery, cancel). False if the run was no longer in `from_statuses`.
 
@@ -270,7 +273,7 @@ def end_run(run: JobRun, status: str, message: str, *, for_student: str | None =
     with transaction.atomic():
         ended = JobRun.objects.filter(pk=run.pk, status__in=from_statuses).update(
             status=status, stage=status, error=message, message=message[:500], finished_at=now, updated_at=now,
-            next_attempt_at=None,
+            next_attempt_at=None, operator_note=operator_note,
         )
         if ended:
             run.refresh_from_db()

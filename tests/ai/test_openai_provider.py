@@ -238,8 +238,9 @@ def test_429_out_of_quota_is_permanent(fake_openai, provider):
         "message": "You exceeded your current quota, please check your plan and billing details.",
         "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}}))
 
-    with pytest.raises(ProviderRejected, match="run out of quota"):
+    with pytest.raises(ProviderRejected) as caught:
         provider.extract_concepts(CHUNK)
+    assert "run out of quota" in caught.value.operator_detail
 
 
 def test_500_is_unavailable_then_the_next_call_succeeds(fake_openai, provider):
@@ -277,7 +278,8 @@ def test_401_names_the_key_problem_without_the_key(fake_openai, provider):
     with pytest.raises(ProviderRejected) as caught:
         provider.extract_concepts(CHUNK)
 
-    assert "rejected the API key" in str(caught.value)
+    assert "rejected the API key" in caught.value.operator_detail and "OPENAI_API_KEY" not in str(caught.value)
+    assert str(caught.value).startswith("The AI service this site uses refused its settings")
     assert isinstance(caught.value, PermanentError)
     assert API_KEY not in str(caught.value) and "SECRET" not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
@@ -286,8 +288,9 @@ def test_401_names_the_key_problem_without_the_key(fake_openai, provider):
 def test_403_refused(fake_openai, provider):
     fake_openai.script(status(403))
 
-    with pytest.raises(ProviderRejected, match=r"refused access \(HTTP 403\)"):
+    with pytest.raises(ProviderRejected) as caught:
         provider.extract_concepts(CHUNK)
+    assert "refused access (HTTP 403)" in caught.value.operator_detail
 
 
 def test_404_names_the_model(fake_openai, provider):
@@ -296,7 +299,7 @@ def test_404_names_the_model(fake_openai, provider):
     with pytest.raises(ProviderRejected) as caught:
         provider.extract_concepts(CHUNK)
 
-    assert f"does not know the model '{MODEL}' (HTTP 404)" in str(caught.value)
+    assert f"does not know the model '{MODEL}' (HTTP 404)" in caught.value.operator_detail
 
 
 def test_400_shows_the_provider_message_trimmed_and_scrubbed(fake_openai, provider):

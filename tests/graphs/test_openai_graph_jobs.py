@@ -68,6 +68,10 @@ def test_a_401_fails_at_once_with_a_clear_message_that_hides_the_key(alice, serv
     server.script(status(401))
     run = graph_run_for(alice)
     assert (run.status, run.attempts) == ("failed", 1)
-    assert "rejected the API key" in run.error and "sk-test-secret" not in run.error
+    assert run.error.startswith("The AI service this site uses refused its settings") and "OPENAI" not in run.error
+    assert "rejected the API key (HTTP 401); check OPENAI_API_KEY" in run.operator_note  # the admin shows it
+    assert "sk-test-secret" not in run.error + run.operator_note
+    document = JobRun.objects.get(pk=run.pk).subject
+    assert "OPENAI" not in document.graphs.get().error
     asked = [r.user_message for r in server.chat_requests if r.schema_name == "extract_concepts"]
     assert len(asked) == len(set(asked)), "no chunk is asked twice: neither the SDK nor the job retried"

@@ -180,6 +180,6 @@ def test_a_rejected_key_fails_the_quiz_at_once(alice, server, openai_settings):
     quiz, run = quiz_request(document=document, owner=alice, count=3)
     drain()
     run.refresh_from_db()
-    assert (run.status, run.attempts) == ("failed", 1) and "rejected the API key" in run.error
+    assert (run.status, run.attempts) == ("failed", 1) and "rejected the API key" in run.operator_note
     assert "sk-test-secret" not in run.error
     assert Quiz.objects.get(pk=quiz.pk).status == "failed"

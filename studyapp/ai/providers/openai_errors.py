@@ -23,6 +23,8 @@ DEFAULT_RATE_LIMIT_WAIT_S = 10.0
 NOT_A_COMPLETION_MESSAGE = ("the AI provider at {url} sent a response that is not a chat completion; "
                             "check OPENAI_BASE_URL")
 _MAX_PROVIDER_MESSAGE = 300
+STUDENT_MISCONFIGURED = ("The AI service this site uses refused its settings, so this step could not run. "
+                         "The site's operators can see why; please try again later.")
 # Things that look like API keys ("sk-...", "sk-proj-..."), masked in any provider text we show.
 _KEY_PATTERN = re.compile(r"\b(?:sk|rk|pk)-[A-Za-z0-9_\-*]{6,}")
 # How servers word "your request is malformed" when they send it with a 5xx (pydantic, FastAPI,
@@ -66,8 +68,8 @@ def _status_error(exc: openai.APIStatusError, *, model: str, api_key: str) -> Ex
     if code == 429:
         if exc.code == "insufficient_quota" or (exc.type or "") == "insufficient_quota":
             # OpenAI answers 429 when the account has no credit left: waiting will not help.
-            return ProviderRejected("the AI provider account has run out of quota (HTTP 429); "
-                                    "check the plan and billing of the API key")
+            return _misconfigured("the AI provider account has run out of quota (HTTP 429); "
+                                  "check the plan and billing of the API key")
         wait = retry_after if retry_after is not None else DEFAULT_RATE_LIMIT_WAIT_S
         return ProviderRateLimited(f"the AI provider is rate limiting requests (HTTP 429); "
                                    f"trying again in {wait:.0f} s", retry_after=wait)
@@ -77,14 +79,22 @@ def _status_error(exc: openai.APIStatusError, *, model: str, api_key: str) -> Ex
         return ProviderUnavailable(with_detail(f"the AI provider failed (HTTP {code})", detail),
                                    retry_after=retry_after)
     if code == 401:
-        return ProviderRejected("the AI provider rejected the API key (HTTP 401); check OPENAI_API_KEY")
+        return _misconfigured("the AI provider rejected the API key (HTTP 401); check OPENAI_API_KEY")
     if code == 403:
-        return ProviderRejected(with_detail("the AI provider refused access (HTTP 403); the API key may "
-                                            "lack permission for this model or region", detail))
+        return _misconfigured(with_detail("the AI provider refused access (HTTP 403); the API key may lack "
+                                          "permission for this model or region", detail))
     if code == 404:
-        return ProviderRejected(f"the AI provider does not know the model '{model}' (HTTP 404); "
-                                f"check OPENAI_MODEL and OPENAI_BASE_URL")
+        return _misconfigured(f"the AI provider does not know the model '{model}' (HTTP 404); check OPENAI_MODEL "
+                              f"and OPENAI_BASE_URL")
     return ProviderRejected(with_detail(f"the AI provider rejected the request (HTTP {code})", detail))
+
+
+def _misconfigured(operator_detail: str) -> ProviderRejected:
+    """The site's AI configuration is wrong: the student is told so in plain words, and the detail
+    (which setting to check) goes to the operators: the run's operator note, the log, the admin."""
+    error = ProviderRejected(STUDENT_MISCONFIGURED)
+    error.operator_detail = operator_detail
+    return error
 
 
 def _malformed(code: int, detail: str) -> ProviderRejected:
