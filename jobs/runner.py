@@ -35,6 +35,7 @@ from jobs.logcontext import job_context, set_attempt
 from jobs.models import JobRun
 from jobs.policies import is_fair_shared, policy_for
 from jobs.progress import META_KEY, ProgressReporter, set_meta_stage
+from jobs.submit import discard_job
 from jobs.tasks import TASKS
 from studyapp.core.errors import Cancelled, PermanentError, RateLimited, TransientError
 
@@ -294,11 +295,24 @@ def _tell_subject(run: JobRun, message: str) -> None:
 
 
 def _after_end(run: JobRun, status: str, finished_at) -> None:
-    """Count the outcome and tell whoever listens (webhooks) once a document's pipeline is over."""
+    """Count the outcome, end the runs waiting for this one, and tell whoever listens (webhooks)."""
     duration = (finished_at - run.started_at).total_seconds() if run.started_at else None
     metrics.record_finished(run.kind, status, duration)
     fairness.slot_freed(run)
+    _end_downstream(run)
     events.run_ended(run)
+
+
+def _end_downstream(run: JobRun) -> None:
+    """Runs waiting for one that failed fail now, with its reason, rather than when they reach the
+    front of their queue (minutes later under load); theirs in turn, and so on. (A cancelled run's
+    downstream runs are cancelled by jobs.control with the same reason.)"""
+    if run.status != JobRun.Status.FAILED:
+        return
+    waiting = (JobRun.Status.QUEUED, JobRun.Status.WAITING)
+    for downstream in run.downstream.filter(status__in=waiting):
+        if end_run(downstream, JobRun.Status.FAILED, upstream_failure(run), from_statuses=waiting):
+            discard_job(downstream)
 
 
 def _label(kind: str) -> str:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Dependency, Job
 
 from jobs.connection import get_queue, get_redis
@@ -162,3 +162,12 @@ def wake_run(run: JobRun) -> bool:
     except (NoSuchJobError, RedisError) as exc:
         log.info("could not wake run %s (%s); its own poll will", run.pk, exc)
         return False
+
+
+def discard_job(run: JobRun) -> None:
+    """Take an ended run's RQ job off its queue, deferred or scheduled registry (if Redis still has it):
+    it would only start to find its run over."""
+    try:
+        Job.fetch(str(run.pk), connection=get_redis(run.queue)).cancel()
+    except (NoSuchJobError, InvalidJobOperation, RedisError):
+        pass  # gone already; and the runner claims no ended run anyway

@@ -275,7 +275,27 @@ def test_a_downstream_run_fails_with_the_upstream_reason_instead_of_staying_defe
     downstream.refresh_from_db()
     assert downstream.status == "failed"
     assert downstream.error == "noop failed: password required"
-    assert rq_job(downstream).get_status() == JobStatus.FAILED
+    assert rq_job(downstream).get_status() == JobStatus.CANCELED  # taken off RQ: it has nothing to do
+
+
+def test_runs_behind_a_failed_extraction_end_when_it_ends_not_when_their_queue_reaches_them(alice):
+    """Only the CPU queues are worked: the graph and quiz runs (AI queue) end all the same."""
+    from jobs.connection import get_queue, get_redis
+    from jobs.pipelines import document_upload
+    from tests.conftest import pdf_path
+    from tests.jobs.helpers import QuietSimpleWorker
+
+    with pdf_path("libreoffice-writer-password.pdf").open("rb") as fh:
+        document_upload(owner=alice, upload=fh, filename="locked.pdf")
+    cpu = [get_queue(name) for name in ("cpu_high", "cpu_default", "cpu_low")]
+    QuietSimpleWorker(cpu, connection=get_redis()).work(burst=True)
+
+    runs = {run.kind: run for run in JobRun.objects.all()}
+    assert runs["extract_document"].status == "failed"
+    assert runs["generate_graph"].status == runs["create_quiz"].status == "failed"
+    assert runs["generate_graph"].error == "extraction failed: This PDF is password-protected: password required."
+    assert runs["create_quiz"].error.startswith("graph generation failed: extraction failed:")
+    assert all(get_queue(name).count == 0 for name in ("ai_high", "ai_default", "ai_low"))
 
 
 def test_a_downstream_run_starts_after_its_upstream_succeeds(alice, noop_policy):
