@@ -30,7 +30,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 from rq.exceptions import NoSuchJobError
 from rq.executions import Execution
 from rq.job import Job, JobStatus
@@ -46,6 +46,8 @@ ENQUEUE_GRACE = timedelta(seconds=30)  # the default of settings.JOBS_ENQUEUE_GR
 _ALIVE = {JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 ALIVE_KEY = "studyapp:run-alive:{}"
 _SUSPECT_KEY = "studyapp:run-suspect:{}"
+_PASS_LOCK = "studyapp:reconcile-pass"
+_PASS_LOCK_TTL_S = 300
 
 
 def heartbeat_ttl_s() -> int:
@@ -56,8 +58,28 @@ def heartbeat_ttl_s() -> int:
 def recover_lost_runs() -> list[str]:
     """One reconciler pass. Returns the ids of the runs it re-enqueued, re-linked or ended.
 
-    Runs are taken oldest first, so an upstream run is back on its queue before the runs behind it.
+    Every worker reconciles, and the scheduler too: one pass at a time (a lock in Redis), so two
+    passes never read the same lost runs and both put them back. A pass that finds the lock taken
+    does nothing; the next interval comes soon.
     """
+    lock = get_redis().lock(_PASS_LOCK, timeout=_PASS_LOCK_TTL_S, blocking=False)
+    try:
+        if not lock.acquire():
+            return []
+    except RedisError as exc:  # nothing can be put back on a queue without Redis anyway
+        log.warning("reconciler: Redis unavailable (%s); skipping this pass", exc)
+        return []
+    try:
+        return _reconcile()
+    finally:
+        try:
+            lock.release()
+        except (LockError, RedisError):
+            pass  # expired (a very long pass) or Redis gone: it frees itself
+
+
+def _reconcile() -> list[str]:
+    """Runs are taken oldest first, so an upstream run is back on its queue before the runs behind it."""
     handled: list[str] = []
     # Running runs may have lost their worker at any moment; queued and waiting ones only matter
     # once the enqueue grace is over. A healthy backlog is not looked at again every interval.

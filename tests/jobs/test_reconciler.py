@@ -311,3 +311,40 @@ def test_a_running_run_whose_job_ended_is_lost_only_once_its_worker_is_silent(al
     assert recover_lost_runs() == []
     get_redis().delete(ALIVE_KEY.format(run.id))
     assert recover_lost_runs() == [str(run.id)]
+
+
+def test_two_reconcilers_at_once_put_each_lost_run_back_once(alice, settings):
+    """Every worker reconciles: after a FLUSHALL, two passes at the same moment enqueue nothing twice."""
+    import threading
+
+    from django.db import connections
+
+    from jobs.connection import get_queue
+
+    settings.PIPELINE_AUTO_GRAPH = True
+    for name in SMALL_PDFS:
+        upload(alice, name)
+    get_redis().flushall()
+    settle()
+    results: list[list[str]] = []
+    start = threading.Barrier(2)
+
+    def reconcile():
+        start.wait()
+        try:
+            results.append(recover_lost_runs())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=reconcile) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    handled = [run_id for result in results for run_id in result]
+    assert sorted(handled) == sorted(str(pk) for pk in JobRun.objects.values_list("pk", flat=True))
+    queued = [job_id for name in settings.JOB_QUEUE_NAMES for job_id in get_queue(name).job_ids]
+    assert len(queued) == len(set(queued)) == len(SMALL_PDFS)  # the extractions; the rest wait behind them
+    drain_with_retries()
+    assert set(JobRun.objects.values_list("status", "attempts")) == {("succeeded", 1)}
