@@ -13,10 +13,15 @@ from functools import lru_cache
 
 from django.conf import settings
 from limits import RateLimitItemPerMinute, storage, strategies
+from redis.exceptions import RedisError
 
 from studyapp.ai.errors import ProviderRateLimited
 
 SHORT_WAIT_S = 2.0
+# Redis is the system's transport: when it is away, a run waits this long and looks again, and no
+# attempt of the student's is spent on it.
+REDIS_WAIT_S = 15.0
+REDIS_WAIT_STAGE = "waiting: the job system's Redis is unavailable"
 
 
 @lru_cache(maxsize=4)
@@ -37,7 +42,13 @@ class ProviderLimiter:
     def __call__(self, estimated_tokens: int) -> None:
         cost = max(1, min(estimated_tokens, self.tokens.amount))
         while True:
-            wait = self._try(cost)
+            try:
+                wait = self._try(cost)
+            except RedisError as exc:
+                error = ProviderRateLimited(f"the shared rate limit cannot be read: Redis is unavailable ({exc})",
+                                            retry_after=REDIS_WAIT_S)
+                error.stage = REDIS_WAIT_STAGE
+                raise error from None
             if wait is None:
                 return
             if wait > SHORT_WAIT_S:

@@ -26,6 +26,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from redis.exceptions import RedisError
 from rq import Retry, get_current_job
 from rq.timeouts import JobTimeoutException
 
@@ -180,8 +181,9 @@ def _execute(run: JobRun, job) -> Any:
         result = task.run(run, progress)
     except Cancelled as exc:
         return _end(run, job, JobRun.Status.CANCELLED, exc.message)
-    except RateLimited as exc:
-        return _retry_later(run, job, exc.retry_after, "waiting: rate limited", spent_attempt=True, refund=True)
+    except RateLimited as exc:  # a limit, or the transport itself away: the system's wait, not the student's
+        stage = getattr(exc, "stage", "waiting: rate limited")
+        return _retry_later(run, job, exc.retry_after, stage, spent_attempt=True, refund=True)
     except WaitForParts as exc:  # a big document's parent run between two looks (jobs.fanout): not an attempt
         return _retry_later(run, job, exc.delay_s, exc.stage, spent_attempt=True, refund=True, rate_limited=False)
     except PermanentError as exc:
@@ -232,10 +234,13 @@ def _retry_later(run: JobRun, job, delay: float, stage: str, *, spent_attempt: b
         fields["error"] = error
     if refund and spent_attempt:
         fields["attempts"] = F("attempts") - 1
-        if rate_limited:
+    JobRun.objects.filter(pk=run.pk).update(**fields)  # first: the database holds the truth if Redis is away
+    try:
+        if refund and spent_attempt and rate_limited:
             metrics.record_rate_limit_wait(run.kind)
-    JobRun.objects.filter(pk=run.pk).update(**fields)
-    set_meta_stage(job, stage, retry_in_s=delay_s)
+        set_meta_stage(job, stage, retry_in_s=delay_s)
+    except RedisError as exc:  # the reconciler puts the run back once Redis answers again
+        log.warning("run %s: waiting, but Redis is unavailable to say so (%s)", run.pk, exc)
     return Retry(max=_UNBOUNDED, interval=[delay_s])
 
 

@@ -75,3 +75,28 @@ def test_a_401_fails_at_once_with_a_clear_message_that_hides_the_key(alice, serv
     assert "OPENAI" not in document.graphs.get().error
     asked = [r.user_message for r in server.chat_requests if r.schema_name == "extract_concepts"]
     assert len(asked) == len(set(asked)), "no chunk is asked twice: neither the SDK nor the job retried"
+
+
+def test_a_redis_outage_in_the_shared_limiter_waits_without_spending_an_attempt(alice, server, monkeypatch):
+    """Losing the transport is the system's fault: the run waits (and says why), attempts untouched."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from jobs.ratelimit import REDIS_WAIT_STAGE, ProviderLimiter
+
+    real_try = ProviderLimiter._try
+    outage = {"left": 1}
+
+    def flaky_try(self, cost):
+        if outage["left"]:
+            outage["left"] -= 1
+            raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return real_try(self, cost)
+
+    monkeypatch.setattr(ProviderLimiter, "_try", flaky_try)
+    run = graph_run_for(alice)
+    assert (run.status, run.stage, run.attempts) == ("waiting", REDIS_WAIT_STAGE, 0)
+    assert "Connection refused" not in run.error
+    release_scheduled()
+    drain()
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("succeeded", 1)
