@@ -223,6 +223,10 @@ OPENAI_OUTPUT_MODE = env_choice("OPENAI_OUTPUT_MODE", "auto",
 # For chat templates that drop the system role (some llama.cpp and Ollama models): the instructions
 # are sent at the top of the user message instead.
 OPENAI_FOLD_SYSTEM = env_bool("OPENAI_FOLD_SYSTEM", False)
+# A provider call that times out, loses its connection or gets a 5xx is tried again inside the
+# attempt, up to this many times, with exponential backoff from this base (and jitter).
+AI_CALL_RETRIES = env_int("AI_CALL_RETRIES", 2, minimum=0)
+AI_CALL_RETRY_BASE_S = env_float("AI_CALL_RETRY_BASE_S", 2.0, minimum=0.0)
 # Provider calls for independent chunks of one graph run in parallel, up to this many at once.
 # Set it to 1 for a local server that answers one request at a time (llama.cpp with one slot,
 # Ollama's default): parallel calls would spend their timeout waiting in its queue.

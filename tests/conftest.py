@@ -19,6 +19,10 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 
+# Provider calls that blink are tried again after this base delay (2 s in production); workers
+# started by tests inherit it through the environment.
+os.environ.setdefault("AI_CALL_RETRY_BASE_S", "0.05")
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 PDFS = FIXTURES / "pdfs"
@@ -95,6 +99,11 @@ def _clean_redis(redis_server):
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def _fast_provider_retries(settings):
+    settings.AI_CALL_RETRY_BASE_S = float(os.environ["AI_CALL_RETRY_BASE_S"])
 
 
 @pytest.fixture

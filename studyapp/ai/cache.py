@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import random
 import threading
+import time
 from typing import Callable, TypeVar
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from pydantic import BaseModel
 
+from studyapp.ai.errors import ProviderUnavailable
 from studyapp.ai.models import ProviderResponse
 from studyapp.ai.providers.base import Limiter, Provider, ProviderCall, no_limit
 from studyapp.ai.schemas import (
@@ -24,6 +29,7 @@ from studyapp.ai.schemas import (
 from studyapp.ai.text import estimate_tokens
 
 Out = TypeVar("Out", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 
 def cache_key(provider: str, model: str, operation: str, request: BaseModel) -> str:
@@ -72,15 +78,34 @@ class CachedProvider:
         hit = ProviderResponse.objects.filter(key=key).first()
         if hit is not None:
             return ProviderCall(output_type.model_validate(hit.output), Usage(), cached=True)
-        self.limiter(estimate_tokens(request.model_dump_json()))
-        try:
-            result = call(request)
-        except Exception as exc:
-            self._add(getattr(exc, "usage", None))
-            raise
+        result = self._call_with_retries(request, call)
         self._add(result.usage)
         _store(key, self.name, self.model, operation, result)
         return result
+
+
+    def _call_with_retries(self, request: BaseModel, call: Callable[[BaseModel], ProviderCall[Out]]) -> ProviderCall[Out]:
+        """One provider call, tried again up to AI_CALL_RETRIES times when the provider blinks (a
+        timeout, a dropped connection, a 5xx), with exponential backoff and jitter. Each try is one
+        request (the SDK itself does not retry), so an attempt of the job is spent only when the
+        provider stays down. Rate limits and rejections go straight to the job layer."""
+        retries = settings.AI_CALL_RETRIES
+        for attempt in range(retries + 1):
+            self.limiter(estimate_tokens(request.model_dump_json()))
+            try:
+                return call(request)
+            except ProviderUnavailable as exc:
+                self._add(getattr(exc, "usage", None))
+                if attempt == retries:
+                    raise
+                delay = settings.AI_CALL_RETRY_BASE_S * 2 ** attempt * (0.5 + random.random() / 2)
+                log.info("provider call failed (%s); trying again in %.1f s (%d of %d)", exc, delay, attempt + 1,
+                         retries)
+                time.sleep(delay)
+            except Exception as exc:
+                self._add(getattr(exc, "usage", None))
+                raise
+        raise AssertionError("unreachable")
 
 
 def _store(key: str, provider: str, model: str, operation: str, result: ProviderCall) -> None:

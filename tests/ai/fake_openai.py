@@ -19,7 +19,8 @@ Like real servers, it takes only some output modes (`formats`: json_schema, json
 json_object, text) and refuses the others with `rejection_status` (400 with OpenAI's wording, or 500
 with a pydantic message as llama-cpp-python does); it cuts an answer off at the request's
 `max_tokens` (finish_reason "length"); and with `drop_system` its model never sees system messages.
-`FakeOpenAI.like_llama_cpp()` is such a server.
+`FakeOpenAI.like_llama_cpp()` is such a server. `error_rate` makes it flaky: that share of requests
+(drawn from `seed`) gets a 500 or a dropped connection.
 
 `delay` (seconds) is added before every answer, e.g. to measure concurrency: ThreadingHTTPServer answers
 many requests at once, each on its own thread; `max_in_flight` tells how many it answered at once.
@@ -55,6 +56,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import random
 import signal
 import socket
 import sys
@@ -293,7 +295,7 @@ class _Handler(BaseHTTPRequestHandler):
             reply = status(400, body={"error": {"message": "We could not parse the JSON body of your request.",
                                                 "type": "invalid_request_error", "code": None}})(record)
         else:
-            reply = fake._refusal(record) or fake._next_behaviour()(fake._as_seen(record))
+            reply = fake._refusal(record) or fake._blink(record) or fake._next_behaviour()(fake._as_seen(record))
         reply.delay += fake.delay
         fake._enter()
         try:
@@ -339,8 +341,11 @@ class FakeOpenAI:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, delay: float = 0.0,
                  default: Behaviour | None = None, formats: frozenset[str] = FORMATS,
-                 rejection_status: int = 400, drop_system: bool = False):
+                 rejection_status: int = 400, drop_system: bool = False, error_rate: float = 0.0, seed: int = 0):
         self.host, self.port = host, port
+        self.error_rate = error_rate  # this share of requests gets a 500 or a dropped connection
+        self.errors_served = 0
+        self._random = random.Random(seed)
         self.delay = delay
         self.formats = frozenset(formats)  # the output modes it accepts (see FORMATS)
         self.rejection_status = rejection_status  # how it refuses the others: 400, or 500 like llama.cpp
@@ -437,6 +442,15 @@ class FakeOpenAI:
                    "Additional properties are not allowed ('schema' was unexpected) - 'response_format'")
         return status(self.rejection_status, body={"error": {
             "message": message, "type": "invalid_request_error", "param": "response_format", "code": None}})(request)
+
+    def _blink(self, request: RecordedRequest) -> Reply | None:
+        """A 500 or a dropped connection for `error_rate` of the requests (None: answer as usual)."""
+        with self._lock:
+            if self._random.random() >= self.error_rate:
+                return None
+            self.errors_served += 1
+            drop = self._random.random() < 0.3
+        return disconnect()(request) if drop else status(500)(request)
 
     def _as_seen(self, request: RecordedRequest) -> RecordedRequest:
         """The request as the model sees it: without system messages on a server that drops them."""

@@ -42,9 +42,10 @@ def test_a_429_with_retry_after_parks_the_run_without_spending_an_attempt(alice,
     assert (run.status, run.attempts) == ("succeeded", 1)
 
 
-def test_a_500_is_retried_by_the_job_and_then_succeeds(alice, server):
-    """5xx is transient: the SDK does not retry (max_retries=0); the job's second attempt does."""
-    server.script(status(500))
+def test_a_500_is_retried_by_the_job_and_then_succeeds(alice, server, settings):
+    """5xx is transient: the SDK does not retry (max_retries=0); the call is tried AI_CALL_RETRIES more
+    times inside the attempt, and when the provider stays down the job's second attempt runs."""
+    server.script(*[status(500)] * (1 + settings.AI_CALL_RETRIES))
     run = graph_run_for(alice)
     assert run.status == "waiting" and run.attempts == 1 and run.stage.startswith("retrying in ")
     assert "HTTP 500" in run.error
