@@ -54,6 +54,10 @@ class JobRun(models.Model):
     cancel_requested = models.BooleanField(default=False)
     usage = models.JSONField(default=dict, blank=True, help_text="e.g. provider tokens")
     worker_name = models.CharField(max_length=255, blank=True)
+    # The claim is a lease (jobs/lease.py): the executing process renews the expiry; its writes
+    # count only while the row holds its token.
+    lease_token = models.CharField(max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     # A failed run an operator looked at and set aside: it stays for the record but leaves the
     # dead-letter view (jobs.control.discard_runs).
     discarded_at = models.DateTimeField(null=True, blank=True)

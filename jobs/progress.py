@@ -20,6 +20,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.job import Job
 
+from jobs.lease import LeaseKeeper, LeaseLost
 from jobs.models import JobRun
 from studyapp.core.errors import Cancelled
 
@@ -38,9 +39,11 @@ def stage_key(stage: str) -> str:
 class ProgressReporter:
     """The `progress` callback handed to domain services by the runner."""
 
-    def __init__(self, run: JobRun, job: Job | None, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, run: JobRun, job: Job | None, *, clock: Callable[[], float] = time.monotonic,
+                 lease: LeaseKeeper | None = None):
         self.run = run
         self.job = job
+        self.lease = lease
         self.clock = clock
         self.db_interval = settings.JOBS_DB_PROGRESS_INTERVAL_S
         self._last_key: str | None = None
@@ -50,6 +53,8 @@ class ProgressReporter:
         self._stage_first_done: int | None = None
 
     def __call__(self, stage: str, *, done: int | None = None, total: int | None = None, message: str = "") -> None:
+        if self.lease is not None:
+            self.lease.check()  # a run taken over (or whose worker died) stops here
         now = self.clock()
         key = stage_key(stage)
         stage_changed = key != self._last_key
@@ -97,7 +102,11 @@ class ProgressReporter:
             fields["percent"] = snapshot["percent"]
         if snapshot["message"]:
             fields["message"] = snapshot["message"][:500]
-        JobRun.objects.filter(pk=self.run.pk).update(**fields)
+        rows = JobRun.objects.filter(pk=self.run.pk)
+        if self.lease is not None:
+            rows = rows.filter(lease_token=self.run.lease_token)
+        if not rows.update(**fields) and self.lease is not None:
+            raise LeaseLost(f"run {self.run.pk} lost its lease")
         if JobRun.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
             raise Cancelled()
 

@@ -37,6 +37,7 @@ from rq.job import Job, JobStatus
 from rq.registry import StartedJobRegistry
 
 from jobs.connection import get_redis
+from jobs.lease import is_live
 from jobs.models import JobRun
 from jobs.submit import enqueue_run
 
@@ -127,6 +128,10 @@ def why_lost(run: JobRun, job: Job | None = _FETCH) -> str:  # type: ignore[assi
         if status == JobStatus.SCHEDULED and _overdue(run):
             return "its wait ended but no scheduler put it back"
         return "" if status in _ALIVE or status == JobStatus.STARTED else f"its job is {status} in Redis"
+    if is_live(run):
+        return ""  # its executor renews the lease in the database: alive, whatever Redis says
+    if run.lease_token:  # expired: whoever ran it has been silent for a whole lease
+        return "" if _alive(run) else "its lease expired: the process running it is gone"
     if job is None:
         return "" if _alive(run) or _first_sighting(run) else "Redis no longer has the job"
     status = job.get_status(refresh=False)
@@ -224,7 +229,8 @@ def _requeue(run: JobRun, stage: str) -> bool:
     passes both discard and enqueue it (twice on the queue: run twice).
     """
     moved = JobRun.objects.filter(pk=run.pk, status=run.status, updated_at=run.updated_at).update(
-        status=JobRun.Status.QUEUED, stage=stage[:120], next_attempt_at=None, updated_at=timezone.now()
+        status=JobRun.Status.QUEUED, stage=stage[:120], next_attempt_at=None, updated_at=timezone.now(),
+        lease_token="", lease_expires_at=None,  # an earlier execution, if it still runs, may write nothing more
     )
     if moved:
         discard_rq_job(run)

@@ -32,6 +32,7 @@ from rq.timeouts import JobTimeoutException
 
 from jobs import events, fairness, metrics
 from jobs.fanout import WaitForParts
+from jobs.lease import LeaseKeeper, LeaseLost, new_lease
 from jobs.logcontext import job_context, set_attempt
 from jobs.models import JobRun
 from jobs.policies import is_fair_shared, policy_for
@@ -121,7 +122,8 @@ def _claim_sql() -> str:
     table = connection.ops.quote_name(JobRun._meta.db_table)
     return (
         f"UPDATE {table} SET status = %s, attempts = attempts + 1, started_at = COALESCE(started_at, %s), "
-        "next_attempt_at = NULL, worker_name = %s, stage = %s, updated_at = %s "
+        "next_attempt_at = NULL, worker_name = %s, stage = %s, updated_at = %s, lease_token = %s, "
+        "lease_expires_at = %s "
         "WHERE id = %s AND status IN (%s, %s) AND cancel_requested = %s AND upstream_id IS NULL "
         "RETURNING *"
     )
@@ -140,7 +142,9 @@ def _claim_at_once(run_id: str, job) -> JobRun | None:
     except ValueError:
         return None
     now = connection.ops.adapt_datetimefield_value(timezone.now())
+    token, expires = new_lease()
     params = [JobRun.Status.RUNNING.value, now, getattr(job, "worker_name", "") or "", "starting", now,
+              token, connection.ops.adapt_datetimefield_value(expires),
               pk, JobRun.Status.QUEUED.value, JobRun.Status.WAITING.value, False]
     # list(): read the row to the end, so SQLite finishes the statement (and its write) at once.
     claimed = list(JobRun.objects.raw(_claim_sql(), params))
@@ -154,6 +158,7 @@ def upstream_failure(upstream: JobRun) -> str:
 
 def _claim(run: JobRun, job) -> JobRun | None:
     now = timezone.now()
+    token, expires = new_lease()
     claimed = JobRun.objects.filter(
         pk=run.pk, status__in=(JobRun.Status.QUEUED, JobRun.Status.WAITING), cancel_requested=False
     ).update(
@@ -164,6 +169,8 @@ def _claim(run: JobRun, job) -> JobRun | None:
         worker_name=getattr(job, "worker_name", "") or "",
         stage="starting",
         updated_at=now,
+        lease_token=token,
+        lease_expires_at=expires,
     )
     if not claimed:
         log.info("run %s is being handled elsewhere or has ended; skipping", run.pk)
@@ -171,12 +178,22 @@ def _claim(run: JobRun, job) -> JobRun | None:
     # The conditional update succeeded, so the row now holds exactly these values.
     run.status, run.attempts, run.started_at = JobRun.Status.RUNNING, run.attempts + 1, run.started_at or now
     run.worker_name, run.stage, run.next_attempt_at, run.updated_at = getattr(job, "worker_name", "") or "", "starting", None, now
+    run.lease_token, run.lease_expires_at = token, expires
     return run
 
 
 def _execute(run: JobRun, job) -> Any:
+    with LeaseKeeper(run) as lease:
+        try:
+            return _execute_holding(run, job, lease)
+        except LeaseLost:
+            log.warning("run %s: this execution lost its lease; it stops and records nothing", run.pk)
+            return None
+
+
+def _execute_holding(run: JobRun, job, lease: LeaseKeeper) -> Any:
     task = TASKS[run.kind]
-    progress = ProgressReporter(run, job)
+    progress = ProgressReporter(run, job, lease=lease)
     try:
         result = task.run(run, progress)
     except Cancelled as exc:
@@ -221,7 +238,7 @@ def _describe(run: JobRun, exc: BaseException) -> str:
 
 
 def _retry_later(run: JobRun, job, delay: float, stage: str, *, spent_attempt: bool, refund: bool = False,
-                 error: str = "", rate_limited: bool = True) -> Retry:
+                 error: str = "", rate_limited: bool = True) -> Retry | None:
     """Park the run in RQ's scheduled registry for `delay` seconds; `refund` gives the attempt back."""
     delay_s = max(1, int(round(delay)))
     fields: dict[str, Any] = {
@@ -234,7 +251,11 @@ def _retry_later(run: JobRun, job, delay: float, stage: str, *, spent_attempt: b
         fields["error"] = error
     if refund and spent_attempt:
         fields["attempts"] = F("attempts") - 1
-    JobRun.objects.filter(pk=run.pk).update(**fields)  # first: the database holds the truth if Redis is away
+    fields.update(lease_token="", lease_expires_at=None)
+    # First: the database holds the truth if Redis is away. Only while this execution holds the run.
+    if not JobRun.objects.filter(pk=run.pk, lease_token=run.lease_token).update(**fields):
+        log.warning("run %s: not parked here (%s): another execution holds it", run.pk, stage)
+        return None
     try:
         if refund and spent_attempt and rate_limited:
             metrics.record_rate_limit_wait(run.kind)
@@ -246,9 +267,12 @@ def _retry_later(run: JobRun, job, delay: float, stage: str, *, spent_attempt: b
 
 def _succeed(run: JobRun, job, result: Any) -> None:
     now = timezone.now()
-    JobRun.objects.filter(pk=run.pk).update(
+    if not JobRun.objects.filter(pk=run.pk, lease_token=run.lease_token).update(
         status=JobRun.Status.SUCCEEDED, stage="done", percent=100.0, error="", finished_at=now, updated_at=now,
-    )
+        lease_token="", lease_expires_at=None,
+    ):
+        raise LeaseLost(f"run {run.pk} lost its lease before recording success")
+    log.info("run %s succeeded (attempt %s)", run.pk, run.attempts)
     if job is not None and META_KEY in job.meta:
         # Only a job that reported progress has a snapshot in job.meta that would now be stale
         # for RQ's tools; a job that never reported any saves the Redis round trip.
@@ -261,25 +285,32 @@ def _end(run: JobRun, job, status: str, message: str, *, for_student: str | None
     """Record a final failure or cancellation, tell the subject, and fail the RQ job."""
     if operator_note:
         log.warning("run %s failed: %s (for operators: %s)", run.pk, message, operator_note)
-    end_run(run, status, message, for_student=for_student, operator_note=operator_note)
+    if not end_run(run, status, message, for_student=for_student, operator_note=operator_note,
+                   lease_token=run.lease_token):
+        log.warning("run %s: not ended here (%s): another execution holds it, or it has ended", run.pk, message)
+        return None
     set_meta_stage(job, status, message=message)
     raise RunFailed(message)
 
 
 def end_run(run: JobRun, status: str, message: str, *, for_student: str | None = None,
-            from_statuses=JobRun.UNFINISHED, operator_note: str = "") -> bool:
+            from_statuses=JobRun.UNFINISHED, operator_note: str = "", lease_token: str | None = None) -> bool:
     """End an unfinished run failed or cancelled and tell its subject. The one place runs end
     without success (runner, recovery, cancel). False if the run was no longer in `from_statuses`.
 
-    `message` stays on the run (operators see it); the subject gets `for_student` if given.
+    `message` stays on the run (operators see it); the subject gets `for_student` if given. The
+    runner passes its `lease_token`: an execution that lost its run ends nothing.
     """
     now = timezone.now()
     # One transaction: whoever sees the run ended also sees its subject told (a document failed
     # with the reason), never a finished run beside a document still "processing".
     with transaction.atomic():
-        ended = JobRun.objects.filter(pk=run.pk, status__in=from_statuses).update(
+        rows = JobRun.objects.filter(pk=run.pk, status__in=from_statuses)
+        if lease_token is not None:
+            rows = rows.filter(lease_token=lease_token)
+        ended = rows.update(
             status=status, stage=status, error=message, message=message[:500], finished_at=now, updated_at=now,
-            next_attempt_at=None, operator_note=operator_note,
+            next_attempt_at=None, operator_note=operator_note, lease_token="", lease_expires_at=None,
         )
         if ended:
             run.refresh_from_db()

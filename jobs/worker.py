@@ -19,6 +19,7 @@ from django.db import connections
 
 from redis.exceptions import RedisError
 
+from jobs import lease
 from jobs.control import record_stopped
 from jobs.logcontext import job_context
 from jobs.recovery import ALIVE_KEY, heartbeat_ttl_s, recover_lost_runs
@@ -93,6 +94,7 @@ class Worker(_RecoveringMixin, rq.Worker):
 
     def main_work_horse(self, job, queue):
         close_inherited_connections()
+        lease.IN_WORK_HORSE = True  # a horse whose worker dies ends itself (jobs/lease.py)
         super().main_work_horse(job, queue)
 
 
