@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -80,7 +80,8 @@ def _extract_all(graph: ConceptGraph, chunks: list[Chunk], provider: Provider, p
 
 
 def run_concurrently(calls: list[Callable[[], None]], concurrency: int, report: Callable[[int], None]) -> None:
-    """Run independent provider calls on a bounded pool; progress is reported from this thread.
+    """Run independent provider calls on a bounded pool; progress is reported from this thread as
+    each call finishes (so a bar moves with every chunk, and its ETA follows).
 
     The first error (a rate limit, an outage, a rejected key) cancels what has not started and is
     raised; calls already finished have stored their results.
@@ -89,7 +90,7 @@ def run_concurrently(calls: list[Callable[[], None]], concurrency: int, report: 
         pending = {pool.submit(_with_own_connection, call) for call in calls}
         finished = 0
         while pending:
-            completed, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            completed, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in completed:
                 if future.exception() is not None:
                     for other in pending:

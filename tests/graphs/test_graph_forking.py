@@ -95,3 +95,26 @@ def test_a_killed_graph_build_resumes_without_redoing_finished_chunks(alice, bob
         clean_document, _ = document_upload(owner=bob, upload=fh, filename="geotopo.pdf")
     drain()
     assert graph_shape(current_graph(clean_document)) == graph_shape(graph)
+
+
+def test_the_graph_bar_moves_with_every_chunk_for_a_reader_in_another_process(alice, start_worker, fake_server,
+                                                                             openai_settings):
+    """The worker builds the graph; this process reads the run's progress row and sees `done` rise,
+    with an ETA once a few chunks are in."""
+    with pdf_path("GeoTopo-komprimiert.pdf").open("rb") as fh:
+        document_upload(owner=alice, upload=fh, filename="geotopo.pdf")
+    start_worker(extra_env={**openai_settings, "JOBS_DB_PROGRESS_INTERVAL_S": "0.2"})
+    seen: list[tuple[int, float | None]] = []
+
+    def extracting_done_rises() -> bool:
+        run = JobRun.objects.filter(kind="generate_graph").first()
+        progress = (run.progress if run else None) or {}
+        if progress.get("stage", "").startswith("extracting concepts") and progress.get("done") is not None:
+            if not seen or progress["done"] > seen[-1][0]:
+                seen.append((progress["done"], progress.get("eta_s")))
+        return len(seen) >= 5
+
+    wait_for(extracting_done_rises, 120, "five readings of rising progress")
+    dones = [done for done, _ in seen]
+    assert dones == sorted(set(dones)) and dones[-1] < 47, seen  # rising, before the end
+    assert any(eta is not None and eta > 0 for _, eta in seen[2:]), seen
