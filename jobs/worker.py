@@ -52,6 +52,20 @@ class _RecoveringMixin:
         with job_context(run_id=job.id, kind=(job.meta or {}).get("kind", "-"), attempt="-"):
             return super().perform_job(job, queue, *args, **kwargs)
 
+    def handle_job_retry(self, job, queue, retry, started_job_registry, execution):
+        # A run that waits (for parts, its upstream, a rate limit, a fair-share slot) returns RQ's
+        # Retry, and RQ counts that as a failed job (`rq info`, rq_job_failed_total on /metrics):
+        # an alert on failures would fire on every big upload. Waiting is not failing.
+        self._waiting_is_not_failing = True
+        try:
+            super().handle_job_retry(job, queue, retry, started_job_registry, execution)
+        finally:
+            self._waiting_is_not_failing = False
+
+    def increment_failed_job_count(self, pipeline=None):
+        if not getattr(self, "_waiting_is_not_failing", False):
+            super().increment_failed_job_count(pipeline=pipeline)
+
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
         try:
