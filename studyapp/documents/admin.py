@@ -10,6 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.html import format_html
@@ -50,20 +51,36 @@ class DocumentUploadForm(forms.ModelForm):
         return upload
 
 
+# The document page shows only its first pages inline: a 352-page book rendered inline made the page
+# 588 KB of HTML and took 30 s. The rest are in the paginated page list (DocumentPageAdmin).
+INLINE_PAGES = 20
+
+
+def text_preview(page: DocumentPage) -> str:
+    return (page.text[:300] + "…") if len(page.text) > 300 else page.text
+
+
+class FirstPagesFormSet(BaseInlineFormSet):
+    def get_queryset(self):
+        return super().get_queryset().order_by("index")[:INLINE_PAGES]
+
+
 class DocumentPageInline(admin.TabularInline):
     model = DocumentPage
+    formset = FirstPagesFormSet
     fields = ("index", "label", "source", "note", "text_preview")
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
+    verbose_name_plural = f"pages (the first {INLINE_PAGES}; all of them under \"all pages\" above)"
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     @admin.display(description="text")
     def text_preview(self, page: DocumentPage) -> str:
-        return (page.text[:300] + "…") if len(page.text) > 300 else page.text
+        return text_preview(page)
 
 
 @admin.register(Document)
@@ -72,8 +89,8 @@ class DocumentAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("title", "owner__username", "sha256")
     list_select_related = ("owner",)
-    readonly_fields = ("owner", "file", "sha256", "size", "page_count", "status", "error", "current_job", "jobs_link", "graph_link", "tokens",
-                       "created_at", "updated_at")
+    readonly_fields = ("owner", "file", "sha256", "size", "page_count", "all_pages", "status", "error", "current_job",
+                       "jobs_link", "graph_link", "tokens", "created_at", "updated_at")
     inlines = [DocumentPageInline]
 
     class Media:
@@ -115,6 +132,12 @@ class DocumentAdmin(admin.ModelAdmin):
     def current_job(self, document: Document) -> str:
         return progress_bar(current_run(document))
 
+    @admin.display(description="all pages")
+    def all_pages(self, document: Document) -> str:
+        count = document.pages.count()
+        url = f"{reverse('admin:documents_documentpage_changelist')}?{urlencode({'document__id__exact': document.pk})}"
+        return format_html('<a href="{}">{} page(s), {} a screen</a>', url, count, DocumentPageAdmin.list_per_page)
+
     @admin.display(description="jobs")
     def jobs_link(self, document: Document) -> str:
         count = runs_for_subject(document).count()
@@ -141,3 +164,32 @@ class DocumentAdmin(admin.ModelAdmin):
     @admin.display(description="error")
     def error_short(self, document: Document) -> str:
         return (document.error[:80] + "…") if len(document.error) > 80 else document.error
+
+
+@admin.register(DocumentPage)
+class DocumentPageAdmin(admin.ModelAdmin):
+    """Every page of a document, a screen at a time, read-only (the document page links here)."""
+
+    list_display = ("index", "label", "source", "note", "text_preview")
+    list_filter = ("source",)
+    list_per_page = 50
+    list_select_related = ("document",)
+    ordering = ("document", "index")
+    search_fields = ("text",)
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # The document page links here with ?document__id__exact=N (no filter sidebar of every document).
+        return lookup == "document__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="text")
+    def text_preview(self, page: DocumentPage) -> str:
+        return text_preview(page)

@@ -579,3 +579,24 @@ def test_the_live_endpoint_is_for_staff_who_may_see_runs(client, alice, django_u
     client.force_login(clerk)
     response = client.get(url)
     assert response.status_code == 200 and set(response.json()["runs"]) == {str(run.pk)}
+
+
+def test_a_long_document_shows_its_first_pages_inline_and_the_rest_a_screen_at_a_time(admin_client, alice):
+    """A big book must not render hundreds of pages in one admin page."""
+    from studyapp.documents.admin import INLINE_PAGES, DocumentPageAdmin
+    from tests.fixtures.make_pdfs import numbered_pdf
+
+    document, _ = upload_bytes(alice, numbered_pdf(70), "long.pdf")
+    drain()
+    response = admin_client.get(f"{DOCUMENTS}{document.pk}/change/")
+    page = parse(response)
+    inline = [row["label"] for row in page.rows if "label" in row and "text_preview" in row]
+    assert inline == [str(n) for n in range(1, INLINE_PAGES + 1)]
+    link = next(href for href in page.links if f"documentpage/?document__id__exact={document.pk}" in href)
+    assert "70 page(s), 50 a screen" in response.content.decode()
+
+    first = parse(admin_client.get(link.replace("&amp;", "&")))
+    labels = [row["label"] for row in first.rows if "label" in row]
+    assert labels == [str(n) for n in range(1, DocumentPageAdmin.list_per_page + 1)]
+    second = parse(admin_client.get(link.replace("&amp;", "&") + "&p=2"))
+    assert [row["label"] for row in second.rows if "label" in row] == [str(n) for n in range(51, 71)]
