@@ -14,6 +14,8 @@ the way in. It never touches the parent's database or Redis connections and leav
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import multiprocessing
 import os
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MB = 1024 * 1024
+_PR_SET_PDEATHSIG = 1
 _RESOURCE_SIGNALS = {signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS, signal.SIGABRT, signal.SIGTRAP}
 
 
@@ -55,7 +58,7 @@ def sandboxed(produce: Callable[..., Iterator[T]], limits: SandboxLimits | None,
         return
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(sender, limits, produce, kwargs), daemon=True,
+    child = context.Process(target=_child, args=(receiver, sender, limits, produce, kwargs), daemon=True,
                             name="pdf-sandbox")
     child.start()
     sender.close()
@@ -90,7 +93,12 @@ def _relay(receiver, child, limits: SandboxLimits, progress: ProgressCallback) -
             return
 
 
-def _child(sender, limits: SandboxLimits, produce: Callable[..., Iterator], kwargs: dict) -> None:
+def _child(receiver, sender, limits: SandboxLimits, produce: Callable[..., Iterator], kwargs: dict) -> None:
+    # The child must never outlive its parent: its copy of the pipe's read end would keep a send
+    # blocked forever once the parent is gone, and the database sockets it inherited would keep
+    # the parent's sessions open.
+    receiver.close()
+    _die_with_parent()
     _apply_limits(limits)
 
     def progress(stage: str, **details: Any) -> None:
@@ -118,6 +126,19 @@ def _send_quietly(sender, message: tuple) -> None:
             sender.send(("limit", "memory") if message[1] == "memory" else ("error", RuntimeError(str(message[1]))))
         except Exception:
             pass  # the parent sees the pipe close and reports the child's death
+
+
+def _die_with_parent() -> None:
+    """SIGKILL this process when its parent dies (Linux prctl PR_SET_PDEATHSIG), and at once if the
+    parent is already gone."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the broken pipe still ends the child at its next send
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _apply_limits(limits: SandboxLimits) -> None:

@@ -145,3 +145,46 @@ def test_a_forking_worker_refuses_every_bomb_and_goes_on_to_the_next_upload(alic
     good.refresh_from_db()
     assert good.status == "ready"
     assert worker.poll() is None, "the worker survived every bomb"
+
+
+def _endless_with_pid(pid_file: str):
+    def produce(progress, **_):
+        with open(pid_file, "w") as fh:
+            fh.write(str(os.getpid()))
+        n = 0
+        while True:
+            n += 1
+            yield n
+    return produce
+
+
+def _hold_a_sandbox(pid_file: str) -> None:
+    for _ in sandboxed(_endless_with_pid(pid_file), LIMITS):
+        time.sleep(0.01)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return any(line.startswith("State:") and line.split()[1] in ("Z", "X") for line in fh)
+    except FileNotFoundError:
+        return True
+
+
+def test_a_sandbox_child_dies_with_its_parent(tmp_path):
+    """kill -9 of the process holding a sandbox (a work-horse ended by its lease, a chaos kill) must
+    not leave the child behind, blocked on a pipe and holding the parent's database sessions."""
+    pid_file = tmp_path / "child.pid"
+    holder = multiprocessing.get_context("fork").Process(target=_hold_a_sandbox, args=(str(pid_file),))
+    holder.start()
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert time.monotonic() < deadline, "the sandbox child never started"
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join(5)
+    deadline = time.monotonic() + 5
+    while not _gone(child):
+        assert time.monotonic() < deadline, f"the sandbox child {child} outlived its parent"
+        time.sleep(0.05)
