@@ -89,7 +89,9 @@ class State:
 
     @property
     def stage(self) -> str:
-        return f"extracting pages in parallel: {self.parts_done}/{len(self.ranges)} parts"
+        # Pages first: a part counts as done only at its end, so "0/4 parts" would sit still for minutes.
+        return (f"extracting pages in parallel: {self.stored}/{self.total} pages, "
+                f"{self.parts_done}/{len(self.ranges)} parts done")
 
 
 def state(document_id: int, total: int, chunk: int) -> State:
@@ -221,8 +223,11 @@ class ParentBar:
     def update_parent(self) -> None:
         total = Document.objects.filter(pk=self.part.subject_id).values_list("page_count", flat=True).first() or 0
         now = state(self.part.subject_id, total, self.chunk)
+        # "parts": the snapshot of a waiting parent, written by its parts; the live views show it
+        # (with its ETA) although the parent itself is not running.
         snapshot = {"stage": now.stage, "percent": now.percent, "message": f"{now.stored}/{now.total} pages",
-                    "done": now.stored, "total": now.total, "eta_s": self._eta_s(now), "at": time.time()}
+                    "done": now.stored, "total": now.total, "eta_s": self._eta_s(now), "at": time.time(),
+                    "parts": True}
         JobRun.objects.filter(pk=self.parent_id, status=JobRun.Status.WAITING).update(
             stage=now.stage[:120], percent=now.percent, message=snapshot["message"], progress=snapshot,
             updated_at=timezone.now())

@@ -26,6 +26,8 @@ def live_progress(run: JobRun) -> dict[str, Any]:
     if run.status == JobRun.Status.RUNNING:
         progress = dict(run.progress or {})
         progress.update(_meta_progress(run))
+    elif run.status == JobRun.Status.WAITING and (run.progress or {}).get("parts"):
+        progress = dict(run.progress)  # a big document's parent: its parts keep its bar and ETA moving
     percent = 100.0 if run.status == JobRun.Status.SUCCEEDED else progress.get("percent") or run.percent or 0.0
     return {
         "id": str(run.id),

@@ -15,6 +15,7 @@ from rq.worker import Worker as RQWorker
 
 from jobs.connection import get_queue, get_redis
 from jobs.control import cancel_run, retry_run
+from jobs.live import live_progress
 from jobs.models import JobRun
 from jobs.pipelines import document_upload
 from jobs.policies import all_queue_names
@@ -95,9 +96,13 @@ def test_while_the_parts_run_the_parent_is_the_one_bar_of_the_document(alice, fa
     worker.work(burst=True, max_jobs=2)  # the parent (it fans out and waits), then pages 1-5
     run.refresh_from_db()
     assert run.status == "waiting" and run.attempts == 0, "waiting for parts spends no attempt"
-    assert run.stage == "extracting pages in parallel: 1/3 parts"
+    assert run.stage == "extracting pages in parallel: 5/12 pages, 1/3 parts done"
     assert run.percent == pytest.approx(41.7)
     assert (run.progress["done"], run.progress["total"]) == (5, 12)
+    shown = live_progress(run)  # what the admin, the web UI and the API show
+    assert (shown["status"], shown["stage"], shown["done"], shown["total"]) == (
+        "waiting", "extracting pages in parallel: 5/12 pages, 1/3 parts done", 5, 12)
+    assert shown["eta_s"] is not None  # the parts' pace, before the parent looks again
     assert current_run(document).pk == run.pk
     assert [r.pk for r in pipeline_runs(document)][:1] == [run.pk]
 
