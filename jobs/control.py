@@ -101,7 +101,8 @@ def retry_run(run: JobRun) -> bool:
     """
     with transaction.atomic():
         reset = JobRun.objects.filter(pk=run.pk, status__in=(JobRun.Status.FAILED, JobRun.Status.CANCELLED)).update(
-            status=JobRun.Status.QUEUED, attempts=0, error="", operator_note="", message="", stage="queued (retry)", percent=0.0,
+            status=JobRun.Status.QUEUED, attempts=0, error="", operator_note="", message="", stage="queued (retry)",
+            percent=0.0,
             cancel_requested=False, finished_at=None, next_attempt_at=None, discarded_at=None,
             updated_at=timezone.now(),
         )

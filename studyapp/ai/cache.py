@@ -84,7 +84,8 @@ class CachedProvider:
         return result
 
 
-    def _call_with_retries(self, request: BaseModel, call: Callable[[BaseModel], ProviderCall[Out]]) -> ProviderCall[Out]:
+    def _call_with_retries(self, request: BaseModel,
+                           call: Callable[[BaseModel], ProviderCall[Out]]) -> ProviderCall[Out]:
         """One provider call, tried again up to AI_CALL_RETRIES times when the provider blinks (a
         timeout, a dropped connection, a 5xx), with exponential backoff and jitter. Each try is one
         request (the SDK itself does not retry), so an attempt of the job is spent only when the

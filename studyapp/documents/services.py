@@ -130,8 +130,8 @@ def document_extract(*, document: Document, options: ExtractionOptions, progress
                 raise _SplitInstead()
         progress(stage, done=done, total=total, message=message)
 
-    pages = sandboxed(extract_pages, options.sandbox, data=data, password=unseal(document.pending_password), skip=done,
-                      progress=progress_and_page_count, options=options)
+    pages = sandboxed(extract_pages, options.sandbox, data=data, password=unseal(document.pending_password),
+                      skip=done, progress=progress_and_page_count, options=options)
     try:
         with PageCheckpoints(document) as checkpoints:
             for page in pages:
@@ -152,8 +152,8 @@ def document_extract_range(*, document: Document, first: int, last: int, options
     """
     data = _read_file(document)
     done = set(document.pages.filter(index__gte=first, index__lte=last).values_list("index", flat=True))
-    pages = sandboxed(extract_pages, options.sandbox, data=data, password=unseal(document.pending_password), skip=done,
-                      progress=progress, options=options, only=range(first, last + 1))
+    pages = sandboxed(extract_pages, options.sandbox, data=data, password=unseal(document.pending_password),
+                      skip=done, progress=progress, options=options, only=range(first, last + 1))
     stored = 0
     with PageCheckpoints(document) as checkpoints:
         for page in pages:

@@ -58,8 +58,8 @@ class ThrottledLogin:
                 return
             minutes = max(1, math.ceil((reset - time.time()) / 60))
             log.warning("sign-in refused %s (%s): too many failures", whom, namespace)
-            raise forms.ValidationError(LOCKED_MESSAGE.format(whom=whom, minutes=minutes, s="s" if minutes > 1 else ""),
-                                        code="locked")
+            message = LOCKED_MESSAGE.format(whom=whom, minutes=minutes, s="s" if minutes > 1 else "")
+            raise forms.ValidationError(message, code="locked")
 
     def _count_failure(self, counters) -> None:
         limiter = shared_limiter()
