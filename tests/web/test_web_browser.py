@@ -289,7 +289,9 @@ def _take_the_automatic_quiz(page, base: str, document: Document) -> str:
     # Question 3 by keyboard alone: Tab into its answer, choose or type, Enter to check.
     page.click("a:text('Next question →')")
     page.locator("[data-where]:text('Question 3 of 10')").wait_for()
-    page.locator("#question-title").focus()
+    # The app moves focus to the new question once HTMX has settled the swap: wait for that, or
+    # (on a loaded machine) it lands after the keys below and takes the typed answer with it.
+    page.wait_for_function("() => document.activeElement.id === 'question-title'")
     page.keyboard.press("Tab")
     third = questions[2]
     if third.type in ("multiple_choice", "true_false"):
