@@ -24,7 +24,7 @@ from rq.worker import Worker as RQWorker
 from jobs.connection import get_queue, get_redis
 from jobs.models import JobRun
 from jobs.runner import end_run
-from jobs.submit import enqueue_run
+from jobs.submit import discard_job, enqueue_run
 from jobs.tasks import TASKS
 from studyapp.core.errors import Conflict
 
@@ -68,10 +68,7 @@ def cancel_runs(runs: Iterable[JobRun], *, reason: str = CANCELLED_BY_USER) -> i
 
 def _cancel_now(run: JobRun, reason: str) -> None:
     end_run(run, JobRun.Status.CANCELLED, reason, from_statuses=(JobRun.Status.QUEUED, JobRun.Status.WAITING))
-    try:
-        Job.fetch(str(run.id), connection=get_redis(run.queue)).cancel()
-    except (NoSuchJobError, InvalidJobOperation, RedisError):
-        pass  # the runner also checks cancel_requested before it starts
+    discard_job(run)  # the runner also checks cancel_requested before it starts
 
 
 def _stop_running_job(run: JobRun) -> None:

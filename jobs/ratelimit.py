@@ -45,10 +45,8 @@ class ProviderLimiter:
             try:
                 wait = self._try(cost)
             except RedisError as exc:
-                error = ProviderRateLimited(f"the shared rate limit cannot be read: Redis is unavailable ({exc})",
-                                            retry_after=REDIS_WAIT_S)
-                error.stage = REDIS_WAIT_STAGE
-                raise error from None
+                raise ProviderRateLimited(f"the shared rate limit cannot be read: Redis is unavailable ({exc})",
+                                          retry_after=REDIS_WAIT_S, stage=REDIS_WAIT_STAGE) from None
             if wait is None:
                 return
             if wait > SHORT_WAIT_S:

@@ -199,12 +199,11 @@ def _execute_holding(run: JobRun, job, lease: LeaseKeeper) -> Any:
     except Cancelled as exc:
         return _end(run, job, JobRun.Status.CANCELLED, exc.message)
     except RateLimited as exc:  # a limit, or the transport itself away: the system's wait, not the student's
-        stage = getattr(exc, "stage", "waiting: rate limited")
-        return _retry_later(run, job, exc.retry_after, stage, spent_attempt=True, refund=True)
+        return _retry_later(run, job, exc.retry_after, exc.stage, spent_attempt=True, refund=True)
     except WaitForParts as exc:  # a big document's parent run between two looks (jobs.fanout): not an attempt
         return _retry_later(run, job, exc.delay_s, exc.stage, spent_attempt=True, refund=True, rate_limited=False)
     except PermanentError as exc:
-        return _end(run, job, JobRun.Status.FAILED, exc.message, operator_note=getattr(exc, "operator_detail", ""))
+        return _end(run, job, JobRun.Status.FAILED, exc.message, operator_note=exc.operator_detail)
     except (TransientError, JobTimeoutException, Exception) as exc:  # noqa: B014 - the order documents intent
         return _after_transient(run, job, exc)
     _succeed(run, job, result)

@@ -91,22 +91,19 @@ class CachedProvider:
         request (the SDK itself does not retry), so an attempt of the job is spent only when the
         provider stays down. Rate limits and rejections go straight to the job layer."""
         retries = settings.AI_CALL_RETRIES
-        for attempt in range(retries + 1):
+        attempt = 0
+        while True:
             self.limiter(estimate_tokens(request.model_dump_json()))
             try:
                 return call(request)
-            except ProviderUnavailable as exc:
-                self._add(getattr(exc, "usage", None))
-                if attempt == retries:
-                    raise
-                delay = settings.AI_CALL_RETRY_BASE_S * 2 ** attempt * (0.5 + random.random() / 2)
-                log.info("provider call failed (%s); trying again in %.1f s (%d of %d)", exc, delay, attempt + 1,
-                         retries)
-                time.sleep(delay)
             except Exception as exc:
-                self._add(getattr(exc, "usage", None))
-                raise
-        raise AssertionError("unreachable")
+                self._add(getattr(exc, "usage", None))  # a failed call may have spent tokens all the same
+                if not isinstance(exc, ProviderUnavailable) or attempt >= retries:
+                    raise
+                attempt += 1
+                delay = settings.AI_CALL_RETRY_BASE_S * 2 ** (attempt - 1) * (0.5 + random.random() / 2)
+                log.info("provider call failed (%s); trying again in %.1f s (%d of %d)", exc, delay, attempt, retries)
+                time.sleep(delay)
 
 
 def _store(key: str, provider: str, model: str, operation: str, result: ProviderCall) -> None:

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 
 class StudyappError(Exception):
-    """Base of every error the domain raises on purpose."""
+    """Base of every error the domain raises on purpose.
 
-    def __init__(self, message: str):
+    `operator_detail` is for operators only (which setting to fix): the job layer keeps it on the
+    run's operator note and in the log, never where a student reads.
+    """
+
+    def __init__(self, message: str, *, operator_detail: str = ""):
         super().__init__(message)
         self.message = message
+        self.operator_detail = operator_detail
 
     def __str__(self) -> str:
         return self.message
@@ -33,11 +38,14 @@ class TransientError(StudyappError):
 
 
 class RateLimited(StudyappError):
-    """A limit says 'not now': try again after `retry_after` seconds, without spending an attempt."""
+    """A limit says 'not now': try again after `retry_after` seconds, without spending an attempt.
+    `stage` is what the run shows meanwhile."""
 
-    def __init__(self, message: str = "rate limited", retry_after: float = 1.0):
+    def __init__(self, message: str = "rate limited", retry_after: float = 1.0, *,
+                 stage: str = "waiting: rate limited"):
         super().__init__(message)
         self.retry_after = max(float(retry_after), 0.0)
+        self.stage = stage
 
 
 class Cancelled(StudyappError):

@@ -92,9 +92,7 @@ def _status_error(exc: openai.APIStatusError, *, model: str, api_key: str) -> Ex
 def _misconfigured(operator_detail: str) -> ProviderRejected:
     """The site's AI configuration is wrong: the student is told so in plain words, and the detail
     (which setting to check) goes to the operators: the run's operator note, the log, the admin."""
-    error = ProviderRejected(STUDENT_MISCONFIGURED)
-    error.operator_detail = operator_detail
-    return error
+    return ProviderRejected(STUDENT_MISCONFIGURED, operator_detail=operator_detail)
 
 
 def _malformed(code: int, detail: str) -> ProviderRejected:

@@ -158,7 +158,7 @@ class OpenAIProvider:
             error = translate(exc, base_url=self.base_url, model=self.model, timeout=self.timeout,
                               api_key=self._api_key)
             log.warning("openai %s (model %s): %s: %s (request id %s)", operation, self.model, type(error).__name__,
-                        getattr(error, "operator_detail", "") or error, getattr(exc, "request_id", None) or "-")
+                        error.operator_detail or error, getattr(exc, "request_id", None) or "-")
             # `from None`: the SDK exception carries the request (Authorization header included) and the
             # provider's raw error text; neither belongs in tracebacks stored with a failed job.
             raise error from None
