@@ -59,7 +59,6 @@ def _extraction_options(kind: str) -> ExtractionOptions:
         time_budget_s=policy.time_budget_s,
         ocr=settings.OCR_ENABLED,
         ocr_languages=settings.OCR_LANGUAGES,
-        max_expanded_mb=policy.sandbox.memory_mb,
         sandbox=policy.sandbox,
     )
 

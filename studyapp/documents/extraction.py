@@ -11,10 +11,8 @@ import functools
 import io
 import logging
 import math
-import re
 import shutil
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
@@ -27,8 +25,6 @@ from PIL import Image
 from pypdf.errors import DependencyError, EmptyFileError, LimitReachedError
 
 from studyapp.core.progress import ProgressCallback, no_progress
-from studyapp.documents.render_cost import check_render_cost
-from studyapp.documents.sandbox import SandboxLimits
 from studyapp.documents.errors import (
     BrokenPdf,
     ExtractionTooSlow,
@@ -40,11 +36,13 @@ from studyapp.documents.errors import (
     UnsupportedEncryption,
     WrongPassword,
 )
+from studyapp.documents.page_text import clean_text, looks_like_glyph_codes
+from studyapp.documents.render_cost import check_render_cost
+from studyapp.documents.sandbox import SandboxLimits
 
 log = logging.getLogger(__name__)
 
 SNIFF_BYTES = 1024  # PDF readers accept the header anywhere in the first KiB
-GLYPH_CODE_SHARE = 0.3  # real pages (even maths-heavy ones) stay far below this share of junk
 MAX_OCR_PIXELS = 25_000_000  # keeps posters/odd MediaBoxes from exhausting memory in tesseract
 OCR_PAGE_TIMEOUT_S = 300  # one pathological page must not hold a worker forever
 
@@ -56,10 +54,13 @@ class ExtractionOptions:
     ocr: bool = True  # OCR pages without a usable text layer
     ocr_languages: str = "eng+deu"  # only installed languages are used; fall back to eng
     ocr_dpi: int = 200
-    # A page that would decode more than this to be rendered for OCR is refused (render_cost.py).
-    max_expanded_mb: int = 512
     # Parsing, rendering and OCR run in a child process under these limits (None: in this process).
     sandbox: SandboxLimits | None = None
+
+    @property
+    def max_expanded_mb(self) -> int:
+        """A page that would decode more than this to be rendered for OCR is refused (render_cost.py)."""
+        return (self.sandbox or SandboxLimits()).memory_mb
 
 
 @dataclass(frozen=True)
@@ -167,62 +168,6 @@ def page_labels(reader: pypdf.PdfReader) -> list[str]:
 
 def _clean_label(label: object) -> str:
     return clean_text(label).replace("\n", " ") if isinstance(label, str) else ""
-
-
-# --- text ----------------------------------------------------------------------------------
-
-_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
-# Invisible characters that only break words apart; ZWJ/ZWNJ and bidi marks are kept (scripts need them).
-_INVISIBLE = {"\u00ad", "\u200b", "\u2060", "\ufeff"}
-_SPACES = re.compile(r"[^\S\n\t]+")  # any whitespace except newline and tab
-_MANY_BLANK_LINES = re.compile(r"\n{4,}")  # 3+ blank lines
-
-
-def clean_text(raw: str) -> str:
-    """NFKC (ligatures like ﬁ -> fi), no control chars or NUL, tidy spaces, at most 2 blank lines."""
-    text = _NEWLINES.sub("\n", unicodedata.normalize("NFKC", raw))
-    text = _DROPPED_CHARS.sub("", text)
-    lines = (_SPACES.sub(" ", line).strip(" ").rstrip() for line in text.split("\n"))
-    return _MANY_BLANK_LINES.sub("\n\n\n", "\n".join(lines)).strip("\n")
-
-
-def _dropped_chars_pattern() -> re.Pattern:
-    """The characters _keep_char drops, as one regex (Cc and Cs are fixed ranges): ~3x faster."""
-    invisible = "".join(sorted(_INVISIBLE))
-    return re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff" + re.escape(invisible) + "]")
-
-
-def _keep_char(ch: str) -> bool:
-    """Drop control chars (NUL breaks Postgres), lone surrogates (break UTF-8) and invisible junk."""
-    if ch in "\n\t":
-        return True
-    if ch in _INVISIBLE or ch in "\ufffe\uffff":
-        return False
-    return unicodedata.category(ch) not in ("Cc", "Cs")
-
-
-_DROPPED_CHARS = _dropped_chars_pattern()
-
-_GLYPH_TOKEN = re.compile(r"/[gG]\d+|\(cid:\d+\)|/uni[0-9A-Fa-f]{4,8}|/glyph\d+")
-
-
-def looks_like_glyph_codes(text: str) -> bool:
-    """True if the text is font-internal codes rather than words (/g18, (cid:12), private-use...)."""
-    stripped = _GLYPH_TOKEN.sub("", text)
-    visible = sum(1 for ch in text if not ch.isspace())
-    if visible == 0:
-        return False
-    junk_tokens = visible - sum(1 for ch in stripped if not ch.isspace())
-    junk_chars = sum(1 for ch in stripped if _is_junk_char(ch))
-    return (junk_tokens + junk_chars) / visible >= GLYPH_CODE_SHARE
-
-
-def _is_junk_char(ch: str) -> bool:
-    """Private-use, replacement, unassigned or control characters: a font without a Unicode map."""
-    if ch == "\ufffd":
-        return True
-    category = unicodedata.category(ch)
-    return category in ("Co", "Cn", "Cs") or (category == "Cc" and not ch.isspace())
 
 
 # --- OCR -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -130,8 +130,7 @@ def document_extract(*, document: Document, options: ExtractionOptions, progress
                 raise _SplitInstead()
         progress(stage, done=done, total=total, message=message)
 
-    pages = sandboxed(extract_pages, options.sandbox, data=data, password=unseal(document.pending_password),
-                      skip=done, progress=progress_and_page_count, options=options)
+    pages = _extracted_pages(document, data, skip=done, progress=progress_and_page_count, options=options)
     try:
         with PageCheckpoints(document) as checkpoints:
             for page in pages:
@@ -152,8 +151,8 @@ def document_extract_range(*, document: Document, first: int, last: int, options
     """
     data = _read_file(document)
     done = set(document.pages.filter(index__gte=first, index__lte=last).values_list("index", flat=True))
-    pages = sandboxed(extract_pages, options.sandbox, data=data, password=unseal(document.pending_password),
-                      skip=done, progress=progress, options=options, only=range(first, last + 1))
+    pages = _extracted_pages(document, data, skip=done, progress=progress, options=options,
+                             only=range(first, last + 1))
     stored = 0
     with PageCheckpoints(document) as checkpoints:
         for page in pages:
@@ -178,6 +177,13 @@ def document_finish(*, document: Document, progress: ProgressCallback = no_progr
         raise NoReadableText("This PDF has no readable text: no page has a text layer or text that OCR could read.")
     Document.objects.filter(pk=document.pk).update(status=Document.Status.READY, error="", pending_password="")
     return summary
+
+
+def _extracted_pages(document: Document, data: bytes, *, options: ExtractionOptions,
+                     **kwargs) -> Iterator[ExtractedPage]:
+    """The pages of `data`, parsed in the sandbox the options name, opened with the document's password."""
+    return sandboxed(extract_pages, options.sandbox, data=data, password=unseal(document.pending_password),
+                     options=options, **kwargs)
 
 
 def _read_file(document: Document) -> bytes:

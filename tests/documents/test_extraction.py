@@ -571,7 +571,7 @@ def test_the_fast_character_filter_drops_exactly_what_the_readable_rule_drops():
     """clean_text's regex equals _keep_char (the specification) over every code point."""
     import sys
 
-    from studyapp.documents.extraction import _DROPPED_CHARS, _keep_char
+    from studyapp.documents.page_text import _DROPPED_CHARS, _keep_char
 
     disagree = [cp for cp in range(sys.maxunicode + 1) if _keep_char(chr(cp)) == bool(_DROPPED_CHARS.fullmatch(chr(cp)))]
     assert disagree == []
