@@ -25,6 +25,7 @@ from studyapp.documents.models import Document
 from studyapp.documents.sandbox import SandboxLimits, sandboxed
 from tests.conftest import pdf_path
 from tests.fixtures.pdf_bombs import flate_content_bomb, image_bomb, nested_bomb
+from tests.jobs.helpers import wait_for
 
 LIMITS = SandboxLimits(memory_mb=512, cpu_s=60, open_files=64)
 BOMBS = {
@@ -35,7 +36,7 @@ BOMBS = {
 
 
 def extract_sandboxed(data: bytes, limits: SandboxLimits = LIMITS, **kwargs) -> list:
-    options = ExtractionOptions(sandbox=limits, max_expanded_mb=limits.memory_mb)
+    options = ExtractionOptions(sandbox=limits)
     return list(sandboxed(extract_pages, limits, data=data, options=options, **kwargs))
 
 
@@ -131,10 +132,8 @@ def test_a_forking_worker_refuses_every_bomb_and_goes_on_to_the_next_upload(alic
     with pdf_path("multicolumn.pdf").open("rb") as fh:
         good, _ = document_upload(owner=alice, upload=fh, filename="good.pdf")
 
-    deadline = time.monotonic() + 120
-    while Document.objects.filter(status__in=("queued", "processing")).exists():
-        assert time.monotonic() < deadline, "the uploads did not finish"
-        time.sleep(0.2)
+    wait_for(lambda: not Document.objects.filter(status__in=("queued", "processing")).exists(), 120,
+             "the uploads to finish")
 
     for document, (_, reason) in zip(bombs, BOMBS.values()):
         document.refresh_from_db()
@@ -177,14 +176,8 @@ def test_a_sandbox_child_dies_with_its_parent(tmp_path):
     pid_file = tmp_path / "child.pid"
     holder = multiprocessing.get_context("fork").Process(target=_hold_a_sandbox, args=(str(pid_file),))
     holder.start()
-    deadline = time.monotonic() + 10
-    while not (pid_file.exists() and pid_file.read_text()):
-        assert time.monotonic() < deadline, "the sandbox child never started"
-        time.sleep(0.05)
+    wait_for(lambda: pid_file.exists() and pid_file.read_text(), 10, "the sandbox child to start")
     child = int(pid_file.read_text())
     os.kill(holder.pid, signal.SIGKILL)
     holder.join(5)
-    deadline = time.monotonic() + 5
-    while not _gone(child):
-        assert time.monotonic() < deadline, f"the sandbox child {child} outlived its parent"
-        time.sleep(0.05)
+    wait_for(lambda: _gone(child), 5, f"the sandbox child {child} to end with its parent")

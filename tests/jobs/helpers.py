@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rq.job import Job
 
 from jobs.connection import get_queue, get_redis
@@ -39,6 +41,14 @@ def release_scheduled() -> int:
             queue.enqueue_job(job)
             moved += 1
     return moved
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    """Poll `predicate` (every 0.1 s) until it holds; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(0.1)
 
 
 def drain_with_retries(rounds: int = 10) -> None:

@@ -22,7 +22,7 @@ from jobs.models import JobRun
 from jobs.pipelines import document_upload
 from jobs.recovery import ENQUEUE_GRACE, recover_lost_runs
 from jobs.submit import submit
-from tests.jobs.helpers import drain
+from tests.jobs.helpers import drain, wait_for
 from tests.jobs.test_runner import noop_policy  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,13 +90,6 @@ def scanned_pdf(pages: int) -> bytes:
     out = io.BytesIO()
     images[0].save(out, format="PDF", save_all=True, append_images=images[1:], resolution=150)
     return out.getvalue()
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 @pytest.mark.slow

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Length
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -113,9 +115,9 @@ def _graph_context(document: Document, graph: ConceptGraph | None) -> dict:
 
 
 def _why_no_concepts(document: Document) -> str:
-    pages = document.pages.count()
-    with_text = document.pages.exclude(text="").count()
-    chars = sum(len(text) for text in document.pages.values_list("text", flat=True))
+    counts = document.pages.aggregate(pages=Count("pk"), with_text=Count("pk", filter=~Q(text="")),
+                                      chars=Sum(Length("text")))
+    pages, with_text, chars = counts["pages"], counts["with_text"], counts["chars"] or 0
     return (f"No concepts were found in this document: it has {chars:,} characters of text on {with_text} of its "
             f"{pages} page{'s' if pages != 1 else ''}, too little for key ideas to stand out (a document of "
             f"mostly images or scans without readable text gives none).")
