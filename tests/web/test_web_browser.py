@@ -88,7 +88,8 @@ def test_a_new_student_uploads_watches_progress_explores_the_graph_and_explains_
     graph_run = JobRun.objects.get(kind="generate_graph", subject_id=cells.pk)
 
     # 2. The job panel: cancel the queued extraction (its graph is cancelled with it), then retry it.
-    page.click("nav.site-nav >> text=Jobs")
+    with page.expect_navigation():
+        page.click("nav.site-nav >> text=Jobs")
     mark_page(page)
     page.click(f"#job-{extraction.pk} button:text('Cancel')")
     poll(lambda: (page.evaluate(READ_ROW, str(extraction.pk)), page.evaluate(READ_ROW, str(graph_run.pk))),
@@ -101,7 +102,8 @@ def test_a_new_student_uploads_watches_progress_explores_the_graph_and_explains_
     assert graph_run.status == "queued"  # retried behind its upstream
 
     # 3. Drop the second PDF on the upload zone; start the workers; watch both pipelines finish.
-    page.click("nav.site-nav >> text=Library")
+    with page.expect_navigation():
+        page.click("nav.site-nav >> text=Library")
     geotopo_bytes = pdf_path("GeoTopo-komprimiert.pdf").read_bytes()
     page.evaluate(DROP_FILE, ["[data-dropzone]", "GeoTopo.pdf", base64.b64encode(geotopo_bytes).decode()])
     assert page.locator("[data-dropzone-file]").inner_text() == "Selected: GeoTopo.pdf"
@@ -136,10 +138,12 @@ def test_a_new_student_uploads_watches_progress_explores_the_graph_and_explains_
     assert page_was_not_reloaded(page)
 
     # 4. The document page: the graph, a concept by click, another by keyboard.
-    page.click(f"a:text('Geometrie und Topologie')")
+    with page.expect_navigation():
+        page.click(f"a:text('Geometrie und Topologie')")
     graph = current_graph(geotopo)
     relation = graph.relations.select_related("source", "target").first()
     nodes = page.locator("svg.graph g.node")
+    nodes.first.wait_for()  # the click only starts the navigation; count on the new page
     assert nodes.count() == min(40, graph.concepts.count())
     page.click(f"#node-{relation.source_id}")
     panel = page.locator("#concept-panel")
@@ -231,8 +235,10 @@ def _take_the_automatic_quiz(page, base: str, document: Document) -> str:
     the rest all at once; the result; the retry of the missed question. Returns the result's URL."""
     quiz = Quiz.objects.get(document=document)
     questions = list(quiz.questions.order_by("position"))
-    page.click("nav.site-nav >> text=Library")
-    page.click(f"a:text('{document.title}')")
+    with page.expect_navigation():
+        page.click("nav.site-nav >> text=Library")
+    with page.expect_navigation():
+        page.click(f"a:text('{document.title}')")
     card = page.locator(f"#quiz-{quiz.pk}")
     assert card.get_attribute("data-status") == "ready" and "10 questions" in card.inner_text()
     page.evaluate("() => document.getElementById('quiz-section').scrollIntoView()")
