@@ -433,6 +433,8 @@ def _blank_candidates(material: _Material) -> list[_Candidate]:
 
 
 def _blank(material: _Material, passage: _Passage, concept: _Concept, spans, defined: _Concept | None) -> QuestionOut | None:
+    if len(spans) != 1:
+        return None  # one blank per question: a term the sentence repeats gives itself away
     text = passage.text
     prompt, last = [], 0
     for start, end in spans:

@@ -18,11 +18,38 @@ _MANY_BLANK_LINES = re.compile(r"\n{4,}")  # 3+ blank lines
 
 
 def clean_text(raw: str) -> str:
-    """NFKC (ligatures like ﬁ -> fi), no control chars or NUL, tidy spaces, at most 2 blank lines."""
-    text = _NEWLINES.sub("\n", unicodedata.normalize("NFKC", raw))
+    """NFKC (ligatures like ﬁ -> fi), accents put back on their letters, no control chars or NUL,
+    tidy spaces, at most 2 blank lines."""
+    text = _NEWLINES.sub("\n", compose_detached_accents(unicodedata.normalize("NFKC", raw)))
     text = _DROPPED_CHARS.sub("", text)
     lines = (_SPACES.sub(" ", line).strip(" ").rstrip() for line in text.split("\n"))
     return _MANY_BLANK_LINES.sub("\n\n\n", "\n".join(lines)).strip("\n")
+
+
+# TeX fonts draw an accent as a glyph of its own beside the letter: the text layer gives "na¨ıve",
+# "e´cole", "fa¸cade", which NFKC turns into a space and a combining mark ("na \u0308ıve").
+_DETACHED_ACCENT = re.compile(r"([^\W\d_]?) ?([\u0300-\u036f])([^\W\d_]?)")
+
+
+def compose_detached_accents(text: str) -> str:
+    """Put each detached accent on its letter: "na \u0308ıve" -> "naïve", "Mo \u0308bius" -> "Möbius".
+
+    A dotless i after the accent is its letter (TeX writes \\"{\\i}); otherwise the letter before
+    it if the two make one character (the usual order), else the letter after it ("fa ̧cade").
+    """
+    def compose(match: re.Match) -> str:
+        before, accent, after = match.groups()
+        if after == "ı":
+            return before + unicodedata.normalize("NFC", "i" + accent)
+        on_before = unicodedata.normalize("NFC", before + accent) if before else ""
+        if len(on_before) == 1:
+            return on_before + after
+        on_after = unicodedata.normalize("NFC", after + accent) if after else ""
+        if len(on_after) == 1:
+            return before + on_after
+        return match.group(0)
+
+    return _DETACHED_ACCENT.sub(compose, text)
 
 
 def _dropped_chars_pattern() -> re.Pattern:

@@ -18,7 +18,9 @@ from django.db import IntegrityError, transaction
 from studyapp.core.errors import PermanentError
 from studyapp.core.progress import ProgressCallback, no_progress
 from studyapp.documents.errors import NoReadableText, NotAPdf
+from studyapp.ai.text import guess_language
 from studyapp.documents.extraction import ExtractedPage, ExtractionOptions, extract_pages, is_pdf_bytes
+from studyapp.documents.hyphenation import Vocabulary, rejoin_split_words
 from studyapp.documents.sandbox import sandboxed
 from studyapp.documents.sealing import seal, unseal
 from studyapp.documents.models import Document, DocumentPage
@@ -175,8 +177,24 @@ def document_finish(*, document: Document, progress: ProgressCallback = no_progr
     progress("saving", done=summary["pages"], total=summary["pages"])
     if summary["pages"] and summary["empty_pages"] == summary["pages"]:
         raise NoReadableText("This PDF has no readable text: no page has a text layer or text that OCR could read.")
+    _rejoin_split_words(document)
     Document.objects.filter(pk=document.pk).update(status=Document.Status.READY, error="", pending_password="")
     return summary
+
+
+def _rejoin_split_words(document: Document) -> None:
+    """Join the words split at line ends, deciding from the whole document's vocabulary (which is
+    why it waits until every page is in). Idempotent: a retried finish changes nothing more."""
+    pages = list(document.pages.exclude(text="").only("pk", "text"))
+    texts = [page.text for page in pages]
+    vocabulary = Vocabulary(texts, guess_language("\n".join(texts[:50])))
+    changed = []
+    for page in pages:
+        joined = rejoin_split_words(page.text, vocabulary)
+        if joined != page.text:
+            page.text = joined
+            changed.append(page)
+    DocumentPage.objects.bulk_update(changed, ["text"], batch_size=200)
 
 
 def _extracted_pages(document: Document, data: bytes, *, options: ExtractionOptions,

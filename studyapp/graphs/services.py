@@ -21,6 +21,7 @@ from studyapp.ai.schemas import ChunkConcepts, ChunkInput, ConceptInput, Usage
 from studyapp.core.errors import PermanentError
 from studyapp.core.progress import ProgressCallback, no_progress
 from studyapp.documents.models import Document
+from studyapp.documents.regions import study_pages
 from studyapp.graphs.chunking import Chunk, make_chunks
 from studyapp.graphs.evidence import PageIndex
 from studyapp.graphs.merging import MergedGraph, concept_key, merge_chunks
@@ -63,7 +64,9 @@ def graph_build(*, graph: ConceptGraph, provider: Provider, progress: ProgressCa
 
 
 def document_pages(document: Document) -> list[tuple[str, str]]:
-    return [(label, text) for label, text in document.pages.order_by("index").values_list("label", "text") if text]
+    """The (label, text) of the pages study material comes from: body text only (no running heads,
+    front matter, contents, references, index, captions or tables), verbatim otherwise."""
+    return study_pages(list(document.pages.order_by("index").values_list("label", "text")))
 
 
 def _extract_all(graph: ConceptGraph, chunks: list[Chunk], provider: Provider, progress: ProgressCallback,

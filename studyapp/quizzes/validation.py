@@ -46,6 +46,7 @@ ANSWER_NOT_IN_QUOTE = "answer not in the cited passage"
 NOT_SUPPORTED = "statement not supported by the cited passage"
 FALSE_BUT_TRUE = "false statement stands in the document"
 NO_BLANK = "no blank to fill"
+MANY_BLANKS = "more than one blank"
 GIVES_AWAY = "prompt gives the answer away"
 NOT_AN_OPTION = "answer is not one of the options"
 OPTION_COUNT = "too few or too many options"
@@ -108,6 +109,8 @@ class Validator:
             return TOO_LONG
         if q.type == QuestionType.FILL_IN_BLANK and "___" not in q.prompt:
             return NO_BLANK
+        if q.type == QuestionType.FILL_IN_BLANK and len(re.findall(r"_{3,}", q.prompt)) > 1:
+            return MANY_BLANKS
         return None
 
     def _options_problem(self, q: QuestionOut) -> str | None:

@@ -108,6 +108,11 @@ def test_a_blank_must_hide_the_answer():
     assert reason(blank(prompt="Osmosis (_____) is the diffusion of water across a membrane.")) == v.GIVES_AWAY
 
 
+def test_a_blank_question_has_one_blank():
+    assert reason(blank(prompt="_____ is the diffusion of water across a _____.")) == v.MANY_BLANKS
+    assert reason(blank(prompt="_____ is the diffusion of water across a selectively permeable membrane.")) is None
+
+
 def test_a_question_that_repeats_another_is_refused():
     """The same answer from the same passage, or nearly the same prompt: one is enough."""
     checker = validator()
