@@ -46,6 +46,7 @@ class CachedProvider:
         self.limiter = limiter
         self.name = inner.name
         self.model = inner.model
+        self.languages = inner.languages
         self._spent = Usage()
         self._lock = threading.Lock()  # calls finish on pool threads
 

@@ -21,3 +21,7 @@ class ProviderBadOutput(TransientError):
 
 class ProviderTruncated(ProviderBadOutput):
     """The answer was cut off at the output-token limit: a failed call, never a result or a cache entry."""
+
+
+class UnsupportedLanguage(PermanentError):
+    """The provider cannot write study material in the document's language."""

@@ -80,6 +80,7 @@ class ConceptInput(Strict):
     name: str
     aliases: list[str] = []
     evidence: list[Evidence] = []
+    language: str | None = None
 
 
 class ConceptDescription(Lenient):
@@ -99,6 +100,7 @@ class ExplainInput(Strict):
     target: str
     path: list[PathStep] = []
     passages: list[Evidence] = []
+    language: str | None = None
 
 
 class Citation(Lenient):

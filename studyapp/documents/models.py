@@ -20,6 +20,8 @@ class Document(models.Model):
     size = models.PositiveBigIntegerField()
     page_count = models.PositiveIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    language = models.CharField(max_length=8, blank=True,
+                                help_text="ISO 639-1 code of the text's language, detected when the text is in.")
     error = models.TextField(blank=True, help_text="Shown to the student when processing failed.")
     # Sealed (documents/sealing.py), kept only until extraction ends (success or failure), then
     # wiped; never logged or shown.

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from studyapp.core.errors import PermanentError
 from studyapp.core.progress import ProgressCallback, no_progress
 from studyapp.documents.errors import NoReadableText, NotAPdf
-from studyapp.ai.text import guess_language
+from studyapp.ai.language import detect_language
 from studyapp.documents.extraction import ExtractedPage, ExtractionOptions, extract_pages, is_pdf_bytes
 from studyapp.documents.hyphenation import Vocabulary, rejoin_split_words
 from studyapp.documents.sandbox import sandboxed
@@ -177,17 +177,30 @@ def document_finish(*, document: Document, progress: ProgressCallback = no_progr
     progress("saving", done=summary["pages"], total=summary["pages"])
     if summary["pages"] and summary["empty_pages"] == summary["pages"]:
         raise NoReadableText("This PDF has no readable text: no page has a text layer or text that OCR could read.")
-    _rejoin_split_words(document)
-    Document.objects.filter(pk=document.pk).update(status=Document.Status.READY, error="", pending_password="")
+    texts = _rejoin_split_words(document)
+    language = detect_language("\n".join(texts))
+    Document.objects.filter(pk=document.pk).update(status=Document.Status.READY, error="", pending_password="",
+                                                   language=language)
+    document.language = language
     return summary
 
 
-def _rejoin_split_words(document: Document) -> None:
+def document_language(document: Document) -> str:
+    """The document's language (detected when its text came in; for a document from before that,
+    detected now and stored)."""
+    if not document.language:
+        document.language = detect_language("\n".join(
+            document.pages.order_by("index").values_list("text", flat=True)[:50]))
+        Document.objects.filter(pk=document.pk).update(language=document.language)
+    return document.language
+
+
+def _rejoin_split_words(document: Document) -> list[str]:
     """Join the words split at line ends, deciding from the whole document's vocabulary (which is
     why it waits until every page is in). Idempotent: a retried finish changes nothing more."""
     pages = list(document.pages.exclude(text="").only("pk", "text"))
     texts = [page.text for page in pages]
-    vocabulary = Vocabulary(texts, guess_language("\n".join(texts[:50])))
+    vocabulary = Vocabulary(texts, detect_language("\n".join(texts[:50])))
     changed = []
     for page in pages:
         joined = rejoin_split_words(page.text, vocabulary)
@@ -195,6 +208,7 @@ def _rejoin_split_words(document: Document) -> None:
             page.text = joined
             changed.append(page)
     DocumentPage.objects.bulk_update(changed, ["text"], batch_size=200)
+    return [page.text for page in pages]
 
 
 def _extracted_pages(document: Document, data: bytes, *, options: ExtractionOptions,

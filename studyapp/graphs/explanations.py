@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import networkx as nx
 
+from studyapp.ai.language import check_language
 from studyapp.ai.providers.base import Provider
 from studyapp.ai.schemas import Evidence, ExplainInput, PathStep, RelationType, Usage
+from studyapp.documents.services import document_language
 from studyapp.core.errors import PermanentError
 from studyapp.core.progress import ProgressCallback, no_progress
 from studyapp.graphs.evidence import PageIndex
@@ -27,9 +29,11 @@ def explanation_create(*, graph: ConceptGraph, source: Concept, target: Concept,
     progress("gathering evidence")
     from studyapp.graphs.services import document_pages
 
+    language = document_language(graph.document)
+    check_language(provider.languages, language, "Explanations are written for documents")
     index = PageIndex(document_pages(graph.document))
     request = ExplainInput(source=source.name, target=target.name, path=relation_path(graph, source, target),
-                           passages=_passages(index, source, target))
+                           passages=_passages(index, source, target), language=language)
     progress("explaining")
     call = provider.explain_connection(request)
     citations = [c.model_dump() for c in call.output.citations if c.page in index.labels]

@@ -9,10 +9,11 @@ duplicates by string similarity. A name joins a group only if it is close to the
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
@@ -63,6 +64,8 @@ class MergedConcept:
     importance: float = 0.0
     mentions: int = 0
     pages: set[str] = field(default_factory=set)
+    weight: float = 0.0  # the chunks' importances summed: how much of the document is about it
+    first: int = 0  # the chunk that first names it: ties go to what the document introduces first
 
     def names(self) -> set[str]:
         return {self.name, *self.aliases}
@@ -89,24 +92,26 @@ def merge_chunks(results: list[ChunkConcepts], *, max_concepts: int = 60) -> Mer
     groups = _group_concepts(results)
     alias_index = {concept_key(n): key for key, c in groups.items() for n in c.names()}
     relations = _merge_relations(results, alias_index)
-    kept = _cap(groups, max_concepts)
+    kept = _cap(groups, relations, max_concepts)
     relations = [r for r in relations if r.source in kept and r.target in kept]
     return MergedGraph(concepts=kept, relations=relations)
 
 
 def _group_concepts(results: list[ChunkConcepts]) -> dict[str, MergedConcept]:
-    raw = [c for result in results for c in result.concepts]
+    raw = [(index, c) for index, result in enumerate(results) for c in result.concepts]
     # Most important first, so each group's first name (its representative) is the best one.
-    raw.sort(key=lambda c: -c.importance)
+    raw.sort(key=lambda item: -item[1].importance)
     groups: dict[str, MergedConcept] = {}
-    for concept in raw:
+    for chunk, concept in raw:
         name, abbreviation = split_abbreviation(concept.name)
         names = [name, *(a for a in concept.aliases if a), *([abbreviation] if abbreviation else [])]
         group = _find_group(groups, names)
         if group is None:
-            group = groups.setdefault(concept_key(name), MergedConcept(name=name, key=concept_key(name)))
+            group = groups.setdefault(concept_key(name), MergedConcept(name=name, key=concept_key(name), first=chunk))
         group.aliases.update(n for n in names if concept_key(n) != group.key)
         group.importance = max(group.importance, concept.importance)
+        group.weight += concept.importance
+        group.first = min(group.first, chunk)
         group.mentions += 1
         group.pages.update(concept.pages)
         if len(concept.description) > len(group.description):
@@ -160,10 +165,29 @@ def _merge_relations(results: list[ChunkConcepts], alias_index: dict[str, str]) 
     return list(merged.values())
 
 
-def _cap(groups: dict[str, MergedConcept], max_concepts: int) -> dict[str, MergedConcept]:
-    """Keep the most important concepts (importance, then how often chunks named them)."""
-    ranked = sorted(groups.values(), key=lambda c: (-c.importance * (1 + 0.1 * min(c.mentions, 10)), c.key))
-    return {c.key: c for c in ranked[:max_concepts]}
+def _cap(groups: dict[str, MergedConcept], relations: list[MergedRelation],
+         max_concepts: int) -> dict[str, MergedConcept]:
+    """Keep the document's key ideas and score them 0..1 against the best.
+
+    A chunk scores its own concepts 0..1 with its best at 1.0, so the highest score alone
+    saturates (every chunk has a best). The document's score adds up what each chunk said, counts
+    how far the concept spreads over pages, and prefers concepts the document relates to others;
+    ties go to the concept named first, never to the alphabet.
+    """
+    degree: Counter[str] = Counter()
+    for relation in relations:
+        typed = relation.type != RelationType.RELATED_TO
+        degree.update({relation.source: 2 if typed else 1, relation.target: 2 if typed else 1})
+
+    def score(concept: MergedConcept) -> float:
+        spread = 1 + 0.5 * math.log2(1 + len(concept.pages))
+        return concept.weight * spread * (1 + 0.1 * min(degree[concept.key], 6))
+
+    ranked = sorted(groups.values(), key=lambda c: (-score(c), c.first, c.key))[:max_concepts]
+    best = score(ranked[0]) if ranked else 1.0
+    for concept in ranked:
+        concept.importance = round(score(concept) / best, 4) if best > 0 else 0.0
+    return {c.key: c for c in ranked}
 
 
 def pages_by_key(groups: dict[str, MergedConcept]) -> dict[str, set[str]]:

@@ -16,12 +16,14 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from studyapp.ai.errors import ProviderBadOutput
+from studyapp.ai.language import check_language
 from studyapp.ai.providers.base import Provider
 from studyapp.ai.schemas import ChunkConcepts, ChunkInput, ConceptInput, Usage
 from studyapp.core.errors import PermanentError
 from studyapp.core.progress import ProgressCallback, no_progress
 from studyapp.documents.models import Document
 from studyapp.documents.regions import study_pages
+from studyapp.documents.services import document_language
 from studyapp.graphs.chunking import Chunk, make_chunks
 from studyapp.graphs.evidence import PageIndex
 from studyapp.graphs.merging import MergedGraph, concept_key, merge_chunks
@@ -45,18 +47,20 @@ def current_graph(document: Document) -> ConceptGraph | None:
 def graph_build(*, graph: ConceptGraph, provider: Provider, progress: ProgressCallback = no_progress,
                 concurrency: int | None = None) -> dict:
     """Build (or resume building) `graph`. Returns its stats, including token usage."""
+    language = document_language(graph.document)
+    check_language(provider.languages, language, "Concept graphs are built from documents")
     pages = document_pages(graph.document)
     progress("chunking")
     chunks = make_chunks(pages)
     if not chunks:
         raise PermanentError("This document has no text to build a concept graph from.")
     concurrency = concurrency or settings.AI_CONCURRENCY
-    _extract_all(graph, chunks, provider, progress, concurrency)
+    _extract_all(graph, chunks, provider, progress, concurrency, language)
     _require_an_answer(graph)
     progress("merging", done=0, total=1)
     merged = merge_chunks(_chunk_results(graph), max_concepts=settings.GRAPH_MAX_CONCEPTS)
     index = PageIndex(pages)
-    _describe(merged, index, provider, progress, concurrency)
+    _describe(merged, index, provider, progress, concurrency, language)
     progress("validating")
     dropped = _validate(merged, index)
     progress("saving")
@@ -70,7 +74,7 @@ def document_pages(document: Document) -> list[tuple[str, str]]:
 
 
 def _extract_all(graph: ConceptGraph, chunks: list[Chunk], provider: Provider, progress: ProgressCallback,
-                 concurrency: int) -> None:
+                 concurrency: int, language: str) -> None:
     stored = {c.index: c.content_hash for c in graph.chunks.filter(status=GraphChunk.Status.DONE)}
     todo = [c for c in chunks if stored.get(c.index) != c.content_hash]
     done, total = len(chunks) - len(todo), len(chunks)
@@ -79,7 +83,7 @@ def _extract_all(graph: ConceptGraph, chunks: list[Chunk], provider: Provider, p
     def report(finished: int) -> None:
         progress(f"extracting concepts {done + finished}/{total}", done=done + finished, total=total)
 
-    run_concurrently([lambda c=c: _extract_chunk(graph.pk, c, provider) for c in todo], concurrency, report)
+    run_concurrently([lambda c=c: _extract_chunk(graph.pk, c, provider, language) for c in todo], concurrency, report)
 
 
 def run_concurrently(calls: list[Callable[[], None]], concurrency: int, report: Callable[[int], None]) -> None:
@@ -110,10 +114,11 @@ def _with_own_connection(call: Callable[[], None]) -> None:
         connections.close_all()  # this thread's own database connections
 
 
-def _extract_chunk(graph_id: int, chunk: Chunk, provider: Provider) -> None:
+def _extract_chunk(graph_id: int, chunk: Chunk, provider: Provider, language: str) -> None:
     """Runs in a pool thread: ask the provider, store the checkpoint. Errors other than unusable
     output propagate and stop the build (rate limits, outages, a rejected key)."""
-    request = ChunkInput(segments=chunk.segments, max_concepts=settings.GRAPH_CONCEPTS_PER_CHUNK)
+    request = ChunkInput(segments=chunk.segments, max_concepts=settings.GRAPH_CONCEPTS_PER_CHUNK,
+                         language=language)
     try:
         call = provider.extract_concepts(request)
     except ProviderBadOutput as exc:
@@ -145,13 +150,14 @@ def _chunk_results(graph: ConceptGraph) -> list[ChunkConcepts]:
 
 
 def _describe(merged: MergedGraph, index: PageIndex, provider: Provider, progress: ProgressCallback,
-              concurrency: int) -> None:
+              concurrency: int, language: str) -> None:
     """Concepts that came without a description get one from the passages that mention them."""
     missing = [c for c in merged.concepts.values() if not c.description.strip()]
 
     def describe(concept) -> None:
         evidence = index.mentions(concept.names(), limit=3)
-        request = ConceptInput(name=concept.name, aliases=sorted(concept.aliases), evidence=evidence)
+        request = ConceptInput(name=concept.name, aliases=sorted(concept.aliases), evidence=evidence,
+                               language=language)
         try:
             concept.description = provider.describe_concept(request).output.description
         except ProviderBadOutput:

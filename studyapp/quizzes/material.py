@@ -15,7 +15,6 @@ from studyapp.ai import relations as rel
 from studyapp.ai.providers.local import statements
 from studyapp.ai.questions import quotable, usable_name
 from studyapp.ai.schemas import Difficulty, Evidence, QuestionType, QuizConcept, QuizInput, QuizRelation, RelationType
-from studyapp.ai.text import guess_language
 from studyapp.graphs.models import Concept, ConceptGraph, Relation
 
 QUESTIONS_PER_CALL = 5
@@ -75,9 +74,8 @@ def _quiz_concept(concept: Concept, focus: bool) -> QuizConcept:
 
 
 def quiz_material(*, graph: ConceptGraph, pages: list[tuple[str, str]], difficulty: Difficulty,
-                  count: int) -> QuizMaterial:
+                  count: int, language: str) -> QuizMaterial:
     """The graph's concepts ranked for a quiz: each with the quotable statements that name it."""
-    language = guess_language(" ".join(text for _, text in pages)[:20000])
     concepts = list(graph.concepts.all())
     relations = list(graph.relations.select_related("source", "target"))
     by_page = {label: [s for s in statements(text, language) if quotable(s)] for label, text in pages}

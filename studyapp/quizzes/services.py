@@ -42,11 +42,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from studyapp.ai.errors import ProviderBadOutput
+from studyapp.ai.language import check_language
 from studyapp.ai.providers.base import Provider
 from studyapp.ai.questions import normalise_answer
 from studyapp.ai.schemas import Difficulty, QuestionOut, QuestionType, QuizInput, QuizOut, Usage
 from studyapp.core.progress import ProgressCallback, no_progress
 from studyapp.documents.models import Document
+from studyapp.documents.services import document_language
 from studyapp.graphs.evidence import PageIndex
 from studyapp.graphs.models import Concept
 from studyapp.graphs.services import current_graph, document_pages, run_concurrently
@@ -138,8 +140,11 @@ def quiz_generate(*, quiz: Quiz, provider: Provider, progress: ProgressCallback 
     graph = current_graph(quiz.document)
     if graph is None:
         raise NotEnoughMaterial("This document has no concept graph yet, so no quiz can be written from it.")
+    language = document_language(quiz.document)
+    check_language(provider.languages, language, "Quizzes are written for documents")
     pages = document_pages(quiz.document)
-    material = quiz_material(graph=graph, pages=pages, difficulty=Difficulty(quiz.difficulty), count=quiz.count)
+    material = quiz_material(graph=graph, pages=pages, difficulty=Difficulty(quiz.difficulty), count=quiz.count,
+                             language=language)
     if not material.focus:
         raise NotEnoughMaterial("This document has too little readable text about its concepts to write a quiz from.")
     Quiz.objects.filter(pk=quiz.pk).update(graph=graph, status=Quiz.Status.GENERATING, error="")

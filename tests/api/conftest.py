@@ -40,9 +40,9 @@ def upload(owner, name: str = "pdflatex-4-pages.pdf") -> Document:
 
 @pytest.fixture
 def processed(alice, settings) -> Document:
-    """alice's multicolumn.pdf, extracted and with its concept graph (the offline local provider)."""
+    """alice's pdflatex-4-pages.pdf, extracted and with its concept graph (the offline local provider)."""
     settings.AI_PROVIDER = "local"
-    document = upload(alice, "multicolumn.pdf")
+    document = upload(alice, "pdflatex-4-pages.pdf")
     drain()
     document.refresh_from_db()
     assert document.status == "ready", document.error

@@ -39,7 +39,7 @@ def test_a_script_uploads_follows_its_jobs_reads_the_graph_gets_an_explanation_a
     settings.AI_PROVIDER = "local"
     start_worker()
     key = api_key_create(owner=alice, name="flow test")[1]
-    code, steps = run_client(live_server, key, pdf_path("multicolumn.pdf"))
+    code, steps = run_client(live_server, key, pdf_path("pdflatex-4-pages.pdf"))
     assert code == 0, steps
     by_step = {}
     for step in steps:

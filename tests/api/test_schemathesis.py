@@ -50,7 +50,7 @@ def student(django_db_setup, django_db_blocker, redis_server, tmp_path_factory):
     media.enable()
     with django_db_blocker.unblock():
         carol = get_user_model().objects.create_user("carol", password="carol-password-1")
-        document = upload(carol, "multicolumn.pdf")
+        document = upload(carol, "pdflatex-4-pages.pdf")
         drain()
         relation = current_graph(document).relations.first()
         explanation_request(graph=relation.graph, source=relation.source, target=relation.target, owner=carol)

@@ -19,6 +19,7 @@ class CountingProvider:
     """Concepts are a chunk's long words; relations join two of them in one sentence (verbatim quote)."""
 
     name = "fake"
+    languages = None
 
     def __init__(self, model: str = "fake-1", fail_on: dict[int, Exception] | None = None):
         self.model = model

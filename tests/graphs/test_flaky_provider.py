@@ -13,7 +13,7 @@ from tests.jobs.helpers import drain_with_retries
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DOCUMENTS = ["GeoTopo-komprimiert.pdf", "multicolumn.pdf", "pdflatex-4-pages.pdf"]
+DOCUMENTS = ["GeoTopo-komprimiert.pdf", "google-doc-document.pdf", "pdflatex-4-pages.pdf"]
 
 
 @pytest.fixture

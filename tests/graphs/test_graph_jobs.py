@@ -40,7 +40,7 @@ def graph_run(document) -> JobRun:
 
 def test_an_upload_builds_the_graph_after_extraction_with_cited_evidence(alice, provider):
     """extract -> graph as an RQ chain; concepts have pages; every quote occurs on its cited page."""
-    document, _ = upload(alice, "multicolumn.pdf")
+    document, _ = upload(alice, "google-doc-document.pdf")
     drain()
     run = graph_run(document)
     assert run.status == "succeeded", (run.stage, run.error)
@@ -86,7 +86,7 @@ def test_a_rate_limit_waits_without_spending_an_attempt_and_keeps_finished_chunk
 def test_unusable_output_for_one_chunk_counts_it_failed_and_the_graph_continues(alice, provider):
     """ProviderBadOutput on a chunk: that chunk is failed, the others make the graph."""
     provider.fail_on = {1: ProviderBadOutput("garbled")}
-    document, _ = upload(alice, "multicolumn.pdf")
+    document, _ = upload(alice, "pdflatex-4-pages.pdf")
     drain()
     graph = current_graph(document)
     assert graph.stats["failed_chunks"] == 1 and graph.stats["chunks"] > 1
@@ -133,7 +133,7 @@ def test_the_old_graph_stays_current_until_a_rebuild_with_another_model_succeeds
 
 def test_explaining_a_connection_stores_it_with_real_citations_and_is_asked_only_once(alice, provider):
     """High priority; citations of pages that do not exist are dropped; asking again returns it."""
-    document, _ = upload(alice, "multicolumn.pdf")
+    document, _ = upload(alice, "google-doc-document.pdf")
     drain()
     graph = current_graph(document)
     source, target = graph.relations.first().source, graph.relations.first().target
@@ -175,7 +175,7 @@ def test_token_usage_is_summed_per_document_and_per_owner(alice, bob, provider):
     """Graph and explanation tokens add up on the document and on its owner, not on others."""
     from jobs.selectors import usage_for_document, usage_for_owner
 
-    document, _ = upload(alice, "multicolumn.pdf")
+    document, _ = upload(alice, "google-doc-document.pdf")
     drain()
     graph = current_graph(document)
     relation = graph.relations.first()

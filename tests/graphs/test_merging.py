@@ -58,3 +58,22 @@ def test_the_graph_is_capped_to_the_most_important_concepts():
     many = ChunkConcepts(concepts=[ConceptOut(name=f"concept number {i}", importance=i / 100) for i in range(30)])
     merged = merge_chunks([many], max_concepts=5)
     assert set(merged.concepts) == {concept_key(f"concept number {i}") for i in range(25, 30)}
+
+
+def test_importance_is_the_documents_not_one_chunks_and_never_ties_by_name():
+    """Every chunk has a best concept at 1.0; the document's ranking adds up what the chunks said,
+    so the idea of every chunk outranks the best of one, and ties go to the concept named first."""
+    chunks = [
+        ChunkConcepts(concepts=[ConceptOut(name="zebra finch", importance=1.0, pages=["1"]),
+                                ConceptOut(name="trace tree", importance=0.8, pages=["1"])]),
+        ChunkConcepts(concepts=[ConceptOut(name="apple", importance=1.0, pages=["2"]),
+                                ConceptOut(name="trace tree", importance=0.8, pages=["2"])]),
+        ChunkConcepts(concepts=[ConceptOut(name="guard", importance=1.0, pages=["3"]),
+                                ConceptOut(name="trace tree", importance=0.8, pages=["3"])]),
+    ]
+    merged = merge_chunks(chunks)
+    ranked = sorted(merged.concepts.values(), key=lambda c: -c.importance)
+    assert ranked[0].name == "trace tree" and ranked[0].importance == 1.0
+    # The three single-chunk bests tie in score; they keep the document's order, not the alphabet's.
+    assert [c.name for c in ranked[1:]] == ["zebra finch", "apple", "guard"]
+    assert all(c.importance < 1.0 for c in ranked[1:])

@@ -24,7 +24,7 @@ from tests.jobs.test_runner import noop_policy  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SMALL_PDFS = ["pdflatex-4-pages.pdf", "multicolumn.pdf", "002-trivial-libre-office-writer.pdf"]
+SMALL_PDFS = ["pdflatex-4-pages.pdf", "google-doc-document.pdf", "crazyones-pdfa.pdf"]
 
 
 def upload(owner, name: str) -> Document:

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 FAST = {"JOBS_HEARTBEAT_INTERVAL_S": "1", "JOBS_HEARTBEAT_GRACE_S": "3", "JOBS_RECOVERY_INTERVAL_S": "2",
         "JOBS_ENQUEUE_GRACE_S": "3"}
 BIG = "GeoTopo-komprimiert.pdf"  # 117 pages: still extracting when Redis loses everything
-SMALL = ["pdflatex-4-pages.pdf", "multicolumn.pdf", "002-trivial-libre-office-writer.pdf"]
+SMALL = ["pdflatex-4-pages.pdf", "google-doc-document.pdf", "crazyones-pdfa.pdf"]
 
 
 def upload(owner, name: str) -> Document:

@@ -3,6 +3,8 @@ on-demand requests, idempotency, stages in job meta, and clear failures."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from jobs import progress as job_progress
@@ -13,6 +15,7 @@ from jobs.selectors import pipeline_runs
 from studyapp.quizzes.errors import QuizError
 from studyapp.quizzes.models import Quiz
 from tests.conftest import pdf_path
+from tests.fixtures import make_pdfs
 from tests.jobs.helpers import drain
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +38,7 @@ def quiz_run(quiz: Quiz) -> JobRun:
 def test_an_upload_writes_a_quiz_after_the_graph_with_default_settings(alice, settings):
     """extract -> graph -> quiz as one RQ chain; the quiz has the configured defaults."""
     settings.QUIZ_DEFAULT_COUNT = 6
-    document, _ = upload(alice, "multicolumn.pdf")
+    document, _ = upload(alice, "google-doc-document.pdf")
     graph_run = JobRun.objects.get(kind="generate_graph")
     quiz = Quiz.objects.get(document=document)
     assert quiz_run(quiz).upstream == graph_run and quiz.status == "queued"
@@ -125,14 +128,15 @@ def test_a_document_with_nothing_to_ask_about_fails_its_quiz_clearly_and_at_once
 
 def test_a_failed_quiz_asked_for_again_or_retried_is_written_again(alice):
     """Asked again after the password arrived: same quiz, a new run; retry_run requeues the quiz too."""
-    document, _ = upload(alice, "libreoffice-writer-password.pdf")
+    locked = make_pdfs.encrypted_copy(pdf_path("pdflatex-4-pages.pdf").read_bytes(), "openpassword")
+    document, _ = document_upload(owner=alice, upload=io.BytesIO(locked), filename="locked.pdf")
     drain()
     quiz = Quiz.objects.get(document=document)
     failed = quiz_run(quiz)
     assert retry_run(failed) and Quiz.objects.get(pk=quiz.pk).status == "queued"
     drain()
     assert Quiz.objects.get(pk=quiz.pk).status == "failed"  # the graph is still missing
-    upload(alice, "libreoffice-writer-password.pdf", password="openpassword")
+    document_upload(owner=alice, upload=io.BytesIO(locked), filename="locked.pdf", password="openpassword")
     drain()
     quiz.refresh_from_db()
     assert quiz.status == "ready" and quiz.questions.exists()

@@ -32,11 +32,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORDS = {"libreoffice-writer-password.pdf": "openpassword"}
 # PDFs with a text layer: each must give a ready quiz. The others may (through OCR) or may not.
-TEXT_PDFS = {"002-trivial-libre-office-writer.pdf", "GeoTopo-komprimiert.pdf", "crazyones-pdfa.pdf",
-             "google-doc-document.pdf", "multicolumn.pdf", "pdflatex-4-pages.pdf", "libreoffice-writer-password.pdf"}
+# multicolumn.pdf, 002-trivial-libre-office-writer.pdf and libreoffice-writer-password.pdf are Lorem
+# ipsum: Latin, which the local provider does not write material in (the run says so).
+TEXT_PDFS = {"GeoTopo-komprimiert.pdf", "crazyones-pdfa.pdf", "google-doc-document.pdf", "pdflatex-4-pages.pdf"}
 # Why the rest end without a quiz, when they do (the student reads these words).
 CLEAR_FAILURES = ("damaged", "No readable text", "too little readable text", "No question written",
-                  "no text to build a concept graph")
+                  "no text to build a concept graph", "and German; this document is in Latin.")
 ALL_PDFS = sorted(p.name for p in PDFS.glob("*.pdf"))
 
 

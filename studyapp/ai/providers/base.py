@@ -40,6 +40,8 @@ def no_limit(estimated_tokens: int) -> None:
 class Provider(Protocol):
     name: str
     model: str
+    # The document languages it writes study material in (ISO 639-1); None: any language.
+    languages: frozenset[str] | None
 
     def extract_concepts(self, chunk: ChunkInput) -> ProviderCall[ChunkConcepts]: ...
 

@@ -30,7 +30,7 @@ from studyapp.ai.schemas import (
     ChunkConcepts, ChunkInput, Citation, ConceptDescription, ConceptInput, ConceptOut, ExplainInput,
     ExplanationOut, QuizInput, QuizOut, RelationOut, RelationType, Segment, Usage,
 )
-from studyapp.ai.text import guess_language, sentences, stopwords
+from studyapp.ai.text import SUPPORTED_LANGUAGES, guess_language, sentences, stopwords
 
 MAX_RELATIONS_PER_CHUNK = 40
 MAX_RELATIONS_PER_PAIR = 3
@@ -126,6 +126,7 @@ class LocalProvider:
     """Offline and deterministic. Safe to share between threads."""
 
     name = "local"
+    languages = frozenset(SUPPORTED_LANGUAGES)
 
     def __init__(self, model: str = "local-1"):
         self.model = model
@@ -152,7 +153,7 @@ class LocalProvider:
 
     def describe_concept(self, concept: ConceptInput) -> ProviderCall[ConceptDescription]:
         names = [concept.name, *concept.aliases]
-        language = _language(None, " ".join(e.quote for e in concept.evidence) or concept.name)
+        language = _language(concept.language, " ".join(e.quote for e in concept.evidence) or concept.name)
         best, best_strength = "", 0
         for evidence in concept.evidence:
             body = _split_heading(" ".join(evidence.quote.split()), language)[1]
@@ -172,7 +173,7 @@ class LocalProvider:
 
     def explain_connection(self, request: ExplainInput) -> ProviderCall[ExplanationOut]:
         sample = " ".join([*(s.quote for s in request.path), *(p.quote for p in request.passages)])
-        language = _language(None, sample or f"{request.source} {request.target}")
+        language = _language(request.language, sample or f"{request.source} {request.target}")
         writer = _Explanation(language)
         source, target = request.source, request.target
         steps = [s for s in request.path if s.source and s.target]

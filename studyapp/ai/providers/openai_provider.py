@@ -55,6 +55,7 @@ class OpenAIProvider:
     """Calls an OpenAI-compatible endpoint. Safe to share between threads (one SDK client inside)."""
 
     name = "openai"
+    languages = None  # a model writes in the document's language
 
     def __init__(self, model: str | None = None, *, base_url: str | None = None, api_key: str | None = None,
                  timeout: float | None = None, max_retries: int | None = None,
