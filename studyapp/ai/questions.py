@@ -48,7 +48,15 @@ _URLISH = re.compile(r"://|\bwww\.|@|\.(?:com|org|net|de|html?)\b", re.IGNORECAS
 _DEPENDENT_OPENERS = frozenset(
     """then thus hence so this these those it they also therefore here there such that let note remark proof
     dann sei seien also somit daher hier damit dies diese dieser dieses es sie hinweis bemerkung beweis analog
-    ebenso außerdem""".split())
+    ebenso außerdem and but however or nor yet moreover furthermore likewise similarly consequently
+    und aber oder jedoch dennoch folglich""".split())
+# Words that point back at what came before, anywhere in the sentence: "_____ is one such law."
+_CONTEXT_PHRASE = re.compile(
+    r"\b(?:one such|such an?|the latter|the former|the above|see above|as follows|the following"
+    r"|(?:this|these|those) (?:view|approach|case|cases|way|problem|method|methods|result|results|one|ones|idea"
+    r"|work|section|paper|chapter|example|figure|table)"
+    r"|ein solche[rs]?|solche[nmrs]?|letztere[nmrs]?|erstere[nmrs]?|obige[nmrs]?|wie folgt)\b",
+    re.IGNORECASE)
 _INSTRUCTIONS = frozenset("show prove define explain describe compute calculate find give determine consider".split())
 # Single-letter names of mathematical objects ("X", "G"), footnote marks glued to words ("1Die").
 _SYMBOL_WORD = re.compile(r"(?<![\w'’])(?![AaI](?![\w'’]))[^\W\d_](?![\w'’])|\b\d+[^\W\d_]+|\b[^\W\d_]+\d+\w*")
@@ -67,6 +75,8 @@ def quotable(sentence: str) -> bool:
         return False  # leans on the sentence before, or is an exercise ("Zeigen Sie ...", "Prove that ...")
     if any(w.lower().strip(",.;:") in ("ich", "i") for w in words if w != "I'm"):
         return False  # the author speaking (prefaces, acknowledgements)
+    if _CONTEXT_PHRASE.search(text):
+        return False  # only makes sense with the sentences around it
     if _FORMULA.search(text) or _URLISH.search(text) or _SYMBOL_WORD.search(text):
         return False
     visible = text.replace(" ", "")
@@ -331,6 +341,21 @@ def kind_score(answer: _Concept, other: _Concept, material: _Material) -> float:
     return score + 0.3 * other.importance
 
 
+def same_shape(answer: str, other: str, language: str) -> bool:
+    """The same coarse form: acronym or word, proper name or term (English writes terms in lower
+    case), and the same grammatical number (English plural -s)."""
+    if (answer.isupper() and len(answer) <= 8) != (other.isupper() and len(other) <= 8):
+        return False
+    if language != "en":
+        return True
+    return answer[:1].isupper() == other[:1].isupper() and _is_plural(answer) == _is_plural(other)
+
+
+def _is_plural(name: str) -> bool:
+    last = name.split()[-1].lower() if name.split() else ""
+    return last.endswith("s") and not last.endswith(("ss", "us", "is", "ics"))
+
+
 def usable_name(name: str) -> bool:
     """A concept name fit to be asked about or offered as an option: no symbols like "SL2", no
     index entries ("siehe Isometrie"), no whole clauses."""
@@ -365,11 +390,12 @@ def _select(request: QuizInput, pools: dict[QuestionType, list[_Candidate]]) -> 
     avoid = {normalise_answer(p) for p in request.avoid}
     used_quotes: set[str] = set()
     used_concepts: dict[str, int] = {}
+    used_forms: dict[str, int] = {}
     chosen: list[QuestionOut] = []
     allowed = list(dict.fromkeys(request.types))
     for wanted in request.types:
         for type_ in [wanted, *[t for t in allowed if t != wanted]]:
-            best = _best(pools[type_], avoid, used_quotes, used_concepts)
+            best = _best(pools[type_], avoid, used_quotes, used_concepts, used_forms)
             if best is not None:
                 break
         if best is None:
@@ -377,18 +403,32 @@ def _select(request: QuizInput, pools: dict[QuestionType, list[_Candidate]]) -> 
         pools[best.question.type].remove(best)
         used_quotes.add(normalise_answer(best.question.quote))
         used_concepts[best.concept] = used_concepts.get(best.concept, 0) + 1
+        used_forms[_form(best.question)] = used_forms.get(_form(best.question), 0) + 1
         chosen.append(best.question)
     return chosen
 
 
+# A form asked again costs this much of a candidate's score, so a quiz varies its questions
+# ("Which term completes the sentence?" ten times over is a drill, not a quiz).
+FORM_REPEAT_PENALTY = 1.0
+
+
+def _form(question: QuestionOut) -> str:
+    """The question's form: its type, and for multiple choice the frame of its prompt."""
+    if question.type != QuestionType.MULTIPLE_CHOICE:
+        return f"{question.type.value}:{question.answer}" if question.type == QuestionType.TRUE_FALSE else question.type.value
+    return " ".join(question.prompt.split()[:3])
+
+
 def _best(pool: list[_Candidate], avoid: set[str], used_quotes: set[str],
-          used_concepts: dict[str, int]) -> _Candidate | None:
+          used_concepts: dict[str, int], used_forms: dict[str, int]) -> _Candidate | None:
     best, best_score = None, float("-inf")
     for candidate in pool:
         quote = normalise_answer(candidate.question.quote)
         if quote in used_quotes or quote in avoid or normalise_answer(candidate.question.prompt) in avoid:
             continue
-        score = candidate.score - 1.5 * used_concepts.get(candidate.concept, 0)
+        score = (candidate.score - 1.5 * used_concepts.get(candidate.concept, 0)
+                 - FORM_REPEAT_PENALTY * used_forms.get(_form(candidate.question), 0))
         if score > best_score:
             best, best_score = candidate, score
     return best
@@ -652,8 +692,8 @@ def _choice(material: _Material, prompt: str, answer: _Concept, subject: _Concep
             explanation: str) -> QuestionOut | None:
     wanted = material.request.options_per_question - 1
     distractors = distractors_for(material, answer, subject=subject, quote=passage.text, count=wanted)
-    if len(distractors) < 2:
-        return None
+    if len(distractors) < wanted:
+        return None  # without enough options of the answer's kind, another form is better
     options = [answer.display(), *(d.display() for d in distractors)]
     options.sort(key=lambda option: hashlib.sha256(f"{prompt}|{option}".encode()).hexdigest())
     return QuestionOut(type=QuestionType.MULTIPLE_CHOICE, prompt=prompt, options=options, answer=answer.display(),
@@ -673,6 +713,8 @@ def distractors_for(material: _Material, answer: _Concept, *, subject: _Concept 
     for candidate in ranked:
         if len(chosen) == count:
             break
+        if not same_shape(answer.name, candidate.name, material.language):
+            continue  # a name among terms, a plural among singulars: it gives itself away
         if material.named_in(quote, candidate):
             continue  # the passage names it: it could read as right
         if subject is not None and candidate.key in material.linked.get(subject.key, set()):

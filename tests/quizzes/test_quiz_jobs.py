@@ -14,6 +14,7 @@ from jobs.pipelines import document_upload, quiz_request
 from jobs.selectors import pipeline_runs
 from studyapp.quizzes.errors import QuizError
 from studyapp.quizzes.models import Quiz
+from studyapp.web.quizzes import shortfall_note
 from tests.conftest import pdf_path
 from tests.fixtures import make_pdfs
 from tests.jobs.helpers import drain
@@ -47,7 +48,10 @@ def test_an_upload_writes_a_quiz_after_the_graph_with_default_settings(alice, se
     assert run.status == "succeeded" and run.queue == "ai_default", (run.stage, run.error)
     quiz.refresh_from_db()
     assert quiz.status == "ready" and quiz.count == 6 and quiz.types == settings.QUIZ_DEFAULT_TYPES
-    assert quiz.questions.count() == quiz.stats["saved"] == 6
+    # A one-page document: fewer good questions than asked for, and the quiz says why.
+    assert 0 < quiz.questions.count() == quiz.stats["saved"] <= 6
+    if quiz.stats["saved"] < 6:
+        assert shortfall_note(quiz)
     assert run.usage == {"prompt_tokens": 0, "completion_tokens": 0}
     assert [(r.kind, r.status) for r in pipeline_runs(document)] == [
         ("extract_document", "succeeded"), ("generate_graph", "succeeded"), ("create_quiz", "succeeded")]

@@ -23,6 +23,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from wordfreq import zipf_frequency
+
 from studyapp.ai import relations as rel
 from studyapp.ai.keyphrases import extract_keyphrases, normalise_phrase
 from studyapp.ai.providers.base import ProviderCall
@@ -45,6 +47,7 @@ CANDIDATE_POOL = 4  # ask the keyphrase extractor for this many times max_concep
 DEFINITION_BOOST = 0.25
 HEADING_BOOST = 0.10
 FREQUENCY_BOOST = 0.05
+EVERYDAY_ZIPF = 5.0  # "time" 6.3, "information" 5.4, "model" 5.1; "cell" 4.9, "membrane" 3.8
 STRUCTURE_SENTENCES = 30  # a chunk with fewer statements gets a proportionally smaller boost
 
 # The scaffolding of lecture notes and papers: never a concept, and cut from the ends of phrases
@@ -306,13 +309,15 @@ def _concepts(text: str, units: list[_Sentence], segments, max_concepts: int,
         if not concept.pages:
             continue
         concept.description, concept.defined = _definition(name, units, language)
+        concept.in_heading = bool(headings) and bool(rel.find_mentions(headings, name, language))
+        if _everyday_word(name, language) and not concept.defined and not concept.in_heading:
+            continue  # "time", "information", "people": no key idea unless the document defines it
         if language == "de":
             concept.name = _base_form(concept, text, language)
         key = normalise_phrase(concept.name, language)
         if key in found or _variant_of(concept.name, found.values(), language):
             continue  # a variant of a better-ranked candidate ("mitochondria" after "mitochondrion")
         mentions = sum(1 for u in units if rel.find_mentions(u.body, concept.name, language))
-        concept.in_heading = bool(headings) and bool(rel.find_mentions(headings, concept.name, language))
         concept.score += weight * (DEFINITION_BOOST * min(concept.defined, 3) / 3 + HEADING_BOOST * concept.in_heading
                                    + FREQUENCY_BOOST * math.log2(1 + mentions))
         found[key] = concept
@@ -322,6 +327,12 @@ def _concepts(text: str, units: list[_Sentence], segments, max_concepts: int,
         concept.score = min(1.0, max(0.0, concept.score / best))
         concept.aliases = _aliases(concept.name, text, language)
     return ranked, phrases
+
+
+def _everyday_word(name: str, language: str) -> bool:
+    """A single word this common in general language (wordfreq's Zipf scale) is too vague to be a
+    key idea on its own; a term, an acronym or a phrase is not."""
+    return " " not in name and not name.isupper() and zipf_frequency(name.lower(), language) >= EVERYDAY_ZIPF
 
 
 def _variant_of(name: str, concepts, language: str) -> bool:
@@ -352,6 +363,8 @@ def _keyphrase_text(segments, units: list[_Sentence]) -> str:
 def _clean_name(phrase: str, stop: frozenset[str]) -> str:
     """The phrase without scaffolding words at its ends, or "" if it is junk."""
     words = phrase.split()
+    if any(_lost_apostrophe(word, stop) for word in words):
+        return ""  # "crazy ones heres", "song thats": a clause whose apostrophes the PDF lost
     while words and (words[0].lower() in _STRUCTURE_WORDS or words[0].lower() in stop or _is_number(words[0])):
         words.pop(0)
     while words and (words[-1].lower() in _STRUCTURE_WORDS or words[-1].lower() in stop or _is_number(words[-1])
@@ -365,6 +378,12 @@ def _clean_name(phrase: str, stop: frozenset[str]) -> str:
     if sum(c.isalpha() for c in name) < 2 or any(_is_symbol(w) for w in words):
         return ""
     return name
+
+
+def _lost_apostrophe(word: str, stop: frozenset[str]) -> bool:
+    """ "heres", "thats", "theyre": a contraction (a function word) written without its apostrophe."""
+    lowered = word.lower()
+    return "'" not in lowered and any(f"{lowered[:i]}'{lowered[i:]}" in stop for i in range(1, len(lowered)))
 
 
 def _display_name(name: str, text: str, units: list[_Sentence], language: str) -> str:
