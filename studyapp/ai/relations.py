@@ -168,8 +168,9 @@ def _rx(pattern: str) -> re.Pattern:
 # it is not after a preposition: "Jede Isometrie zwischen metrischen Räumen ist ein Homöomorphismus".
 _BETWEEN_RULES: list[tuple[re.Pattern, RelationType, str, bool]] = [
     # --- contrast (before is_a: "X, not Y") ---
-    (_rx(r"(?:[^;:.!?]*? )?(?:whereas|while|but|however|unlike|in contrast to|as opposed to|rather than|instead of|"
-         r"während|wohingegen|aber|jedoch|dagegen|hingegen|anders als|im gegensatz zu[mr]?|"
+    # A bare "but", "however" or "while" joins clauses about anything: no contrast of the two terms.
+    (_rx(r"(?:[^;:.!?]*? )?(?:whereas|unlike|in contrast to|as opposed to|rather than|instead of|"
+         r"wohingegen|dagegen|hingegen|anders als|im gegensatz zu[mr]?|"
          r"im unterschied zu[mr]?|statt|anstatt),? " + _GAP + _NP), RelationType.CONTRASTS_WITH, "lr", False),
     (_rx(r"(?:not|nicht|and not|but not|und nicht|aber nicht|versus|vs\.?) (?:in |im |bei |on )?" + _NP),
      RelationType.CONTRASTS_WITH, "lr", False),

@@ -154,3 +154,14 @@ def test_descriptions_are_in_the_documents_language():
     """Short, readable, and without German declension errors (colons instead)."""
     assert describe("chloroplast", "plant cell", T.PART_OF, "en") == "chloroplast is part of plant cell"
     assert describe("Basis", "Topologie", T.DEFINED_AS, "de") == "Basis wird definiert mithilfe von: Topologie"
+
+
+def test_a_bare_but_or_however_joins_clauses_and_contrasts_nothing():
+    """ "The interpreter is simple, but the trace compiler needs type information": two clauses
+    about two things, no contrast of the two; "whereas" states one."""
+    joined = classify_relation("The interpreter is simple to write, but the trace compiler needs type information.",
+                               "interpreter", "trace compiler", "en")
+    assert joined is None or joined.type != T.CONTRASTS_WITH
+    contrasted = classify_relation("The interpreter runs every bytecode, whereas the trace compiler runs hot loops.",
+                                   "interpreter", "trace compiler", "en")
+    assert contrasted.type == T.CONTRASTS_WITH

@@ -27,6 +27,7 @@ from studyapp.ai.providers.base import Provider
 from studyapp.ai.schemas import ChunkInput, Segment
 from studyapp.ai.text import estimate_tokens
 from studyapp.core.errors import StudyappError
+from studyapp.documents.regions import study_pages
 from studyapp.graphs.chunking import MAX_TOKENS, make_chunks
 from studyapp.graphs.merging import merge_chunks
 
@@ -105,13 +106,13 @@ def read_pages(path: Path, *, ocr: bool = False) -> list[tuple[str, str]]:
 
 def document_concepts(pages: list[tuple[str, str]], provider: Provider, *, top: int = 10,
                       language: str | None = None) -> list[str]:
-    """The document's `top` concept names, best first.
+    """The document's `top` concept names, best first, from its body text (as the graph reads it).
 
     A text that fits in one chunk is one extract_concepts call with its pages as segments. A longer
     one is chunked like the graph builder does, each chunk asks for max(top, GRAPH_CONCEPTS_PER_CHUNK)
     concepts, and the answers are merged (aliases joined) and ranked by importance and spread.
     """
-    pages = [(label, text) for label, text in pages if text.strip()]
+    pages = study_pages([(label, text) for label, text in pages if text.strip()])
     if not pages:
         return []
     if sum(estimate_tokens(text) for _, text in pages) <= MAX_TOKENS:
