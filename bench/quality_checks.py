@@ -131,7 +131,7 @@ def _shape(term: str) -> tuple[str, bool]:
         kind = "quantity"
     else:
         kind = "common"
-    plural = last.lower().endswith("s") and not last.lower().endswith(("ss", "us", "is"))
+    plural = last.lower().endswith("s") and not last.lower().endswith(("ss", "us", "is", "physics", "mathematics"))
     return kind, plural
 
 

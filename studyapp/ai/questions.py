@@ -55,7 +55,11 @@ _CONTEXT_PHRASE = re.compile(
     r"\b(?:one such|such an?|the latter|the former|the above|see above|as follows|the following"
     r"|(?:this|these|those) (?:view|approach|case|cases|way|problem|method|methods|result|results|one|ones|idea"
     r"|work|section|paper|chapter|example|figure|table)"
-    r"|ein solche[rs]?|solche[nmrs]?|letztere[nmrs]?|erstere[nmrs]?|obige[nmrs]?|wie folgt)\b",
+    r"|ein solche[rs]?|solche[nmrs]?|letztere[nmrs]?|erstere[nmrs]?|obige[nmrs]?|wie folgt"
+    # the author talking about the document, not about its subject
+    r"|in (?:the|this) (?:next |previous |following |final |last |present |remaining )?(?:section|chapter|paper|article)"
+    r"|we (?:present|describe|discuss|propose|emphasi[sz]e|summari[sz]e|report|outline|review)"
+    r"|im (?:nächsten|folgenden|vorigen|letzten) (?:abschnitt|kapitel))\b",
     re.IGNORECASE)
 _INSTRUCTIONS = frozenset("show prove define explain describe compute calculate find give determine consider".split())
 # Single-letter names of mathematical objects ("X", "G"), footnote marks glued to words ("1Die").
@@ -351,9 +355,16 @@ def same_shape(answer: str, other: str, language: str) -> bool:
     return answer[:1].isupper() == other[:1].isupper() and _is_plural(answer) == _is_plural(other)
 
 
+# Fields of study end in -ics and are singular; other -ics words are plurals ("topics", "metrics").
+_SINGULAR_ICS = frozenset(
+    """physics mathematics economics statistics linguistics genetics electronics dynamics thermodynamics
+    mechanics semantics ethics politics graphics logistics robotics informatics acoustics optics
+    analytics aerodynamics bioinformatics phonetics pragmatics""".split())
+
+
 def _is_plural(name: str) -> bool:
     last = name.split()[-1].lower() if name.split() else ""
-    return last.endswith("s") and not last.endswith(("ss", "us", "is", "ics"))
+    return last.endswith("s") and not last.endswith(("ss", "us", "is")) and last not in _SINGULAR_ICS
 
 
 def usable_name(name: str) -> bool:
@@ -391,11 +402,12 @@ def _select(request: QuizInput, pools: dict[QuestionType, list[_Candidate]]) -> 
     used_quotes: set[str] = set()
     used_concepts: dict[str, int] = {}
     used_forms: dict[str, int] = {}
+    cap = max(MIN_FORM_CAP, len(request.types) // 4)
     chosen: list[QuestionOut] = []
     allowed = list(dict.fromkeys(request.types))
     for wanted in request.types:
         for type_ in [wanted, *[t for t in allowed if t != wanted]]:
-            best = _best(pools[type_], avoid, used_quotes, used_concepts, used_forms)
+            best = _best(pools[type_], avoid, used_quotes, used_concepts, used_forms, cap)
             if best is not None:
                 break
         if best is None:
@@ -411,6 +423,7 @@ def _select(request: QuizInput, pools: dict[QuestionType, list[_Candidate]]) -> 
 # A form asked again costs this much of a candidate's score, so a quiz varies its questions
 # ("Which term completes the sentence?" ten times over is a drill, not a quiz).
 FORM_REPEAT_PENALTY = 1.0
+MIN_FORM_CAP = 2  # a multiple-choice frame at most this often, or a quarter of the quiz
 
 
 def _form(question: QuestionOut) -> str:
@@ -421,12 +434,15 @@ def _form(question: QuestionOut) -> str:
 
 
 def _best(pool: list[_Candidate], avoid: set[str], used_quotes: set[str],
-          used_concepts: dict[str, int], used_forms: dict[str, int]) -> _Candidate | None:
+          used_concepts: dict[str, int], used_forms: dict[str, int], cap: int) -> _Candidate | None:
     best, best_score = None, float("-inf")
     for candidate in pool:
         quote = normalise_answer(candidate.question.quote)
         if quote in used_quotes or quote in avoid or normalise_answer(candidate.question.prompt) in avoid:
             continue
+        form = _form(candidate.question)
+        if candidate.question.type == QuestionType.MULTIPLE_CHOICE and used_forms.get(form, 0) >= cap:
+            continue  # enough of this frame: another form (or type) instead
         score = (candidate.score - 1.5 * used_concepts.get(candidate.concept, 0)
                  - FORM_REPEAT_PENALTY * used_forms.get(_form(candidate.question), 0))
         if score > best_score:

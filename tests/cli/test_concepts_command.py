@@ -76,7 +76,9 @@ def test_a_long_document_is_chunked_and_merged():
     pages = [(str(n), page) for n in range(1, 5)]
     assert len(make_chunks(pages)) > 1
     names = document_concepts(pages, LocalProvider(), top=8)
-    assert len(names) == 8 and names[0] == "cell"
+    # Four identical pages: their first and last lines repeat at the page edges like running heads
+    # and are left out, so the ranking differs a little from one page's.
+    assert len(names) == 8 and "cell" in names[:3]
     assert len({n.lower().rstrip("s") for n in names}) == 8
 
 
