@@ -12,7 +12,9 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from wordfreq import zipf_frequency
+from functools import lru_cache
+
+from wordfreq import available_languages, zipf_frequency
 
 # Zipf >= 2 is about once per 10 million words: rare real words pass, OCR and split noise does not.
 KNOWN_WORD_ZIPF = 2.0
@@ -34,15 +36,24 @@ class Vocabulary:
                  frequency: Callable[[str, str], float] = zipf_frequency):
         self.words = Counter(w.lower() for text in texts for w in _WORDS.findall(_without_splits(text)))
         self.hyphenated = {h.lower() for text in texts for h in _INLINE_HYPHENATED.findall(text)}
-        self.language = language
+        # A language without a word list (Latin, say) decides from the document's own words alone.
+        self.language = language if language in _word_lists() else None
         self._frequency = frequency
 
     def known(self, word: str, zipf: float = KNOWN_WORD_ZIPF) -> bool:
         lowered = word.lower()
-        return self.words[lowered] > 0 or self._frequency(lowered, self.language) >= zipf
+        return self.words[lowered] > 0 or self._zipf(lowered) >= zipf
 
     def common(self, word: str) -> bool:
-        return self._frequency(word.lower(), self.language) >= WHOLE_WORD_ZIPF
+        return self._zipf(word.lower()) >= WHOLE_WORD_ZIPF
+
+    def _zipf(self, word: str) -> float:
+        return self._frequency(word, self.language) if self.language else 0.0
+
+
+@lru_cache(maxsize=1)
+def _word_lists() -> frozenset[str]:
+    return frozenset(available_languages())
 
 
 def rejoin_split_words(text: str, vocabulary: Vocabulary) -> str:
