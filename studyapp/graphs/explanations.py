@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 
 from studyapp.ai.language import check_language
 from studyapp.ai.providers.base import Provider
 from studyapp.ai.schemas import Evidence, ExplainInput, PathStep, RelationType, Usage
-from studyapp.documents.services import document_language
 from studyapp.core.errors import PermanentError
 from studyapp.core.progress import ProgressCallback, no_progress
+from studyapp.documents.services import document_language
 from studyapp.graphs.evidence import PageIndex
 from studyapp.graphs.models import Concept, ConceptGraph, Explanation, Relation
 
 MAX_PATH = 4
+TYPED_STEP, LOOSE_STEP = 1.0, 1.5  # a related_to step costs half again a typed one
+HUB_COST = 0.5  # per doubling of an intermediate concept's relations
 
 
 def explanation_find(*, graph: ConceptGraph, source: Concept, target: Concept) -> Explanation | None:
@@ -55,14 +59,29 @@ def _passages(index: PageIndex, source: Concept, target: Concept) -> list[Eviden
 
 
 def relation_path(graph: ConceptGraph, source: Concept, target: Concept) -> list[PathStep]:
-    """The shortest chain of relations between the two concepts (either direction), if any."""
+    """The clearest chain of relations between the two concepts (either direction), if any.
+
+    Not merely the shortest: a typed step ("is a kind of", "is part of") costs less than a bare
+    `related_to`, and passing through a hub (a concept related to everything, like "passages")
+    costs more the more it is related to, since a chain through it explains nothing.
+    """
     network = nx.Graph()
-    relations = {}
+    relations: dict[frozenset, Relation] = {}
     for relation in Relation.objects.filter(graph=graph).select_related("source", "target"):
+        pair = frozenset((relation.source_id, relation.target_id))
+        known = relations.get(pair)
+        if known is None or (known.type == RelationType.RELATED_TO and relation.type != RelationType.RELATED_TO):
+            relations[pair] = relation
         network.add_edge(relation.source_id, relation.target_id)
-        relations.setdefault(frozenset((relation.source_id, relation.target_id)), relation)
+    ends = {source.pk, target.pk}
+
+    def cost(a: int, b: int, _data: dict) -> float:
+        typed = relations[frozenset((a, b))].type != RelationType.RELATED_TO
+        hubs = sum(HUB_COST * math.log2(network.degree(n)) for n in (a, b) if n not in ends)
+        return (TYPED_STEP if typed else LOOSE_STEP) + hubs
+
     try:
-        nodes = nx.shortest_path(network, source.pk, target.pk)
+        nodes = nx.shortest_path(network, source.pk, target.pk, weight=cost)
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return []
     if len(nodes) - 1 > MAX_PATH:

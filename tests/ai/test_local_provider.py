@@ -193,11 +193,17 @@ def test_describe_concept_prefers_a_definition():
     assert out.description == "Osmosis is the diffusion of water across a selectively permeable membrane."
 
 
-def test_describe_concept_is_never_empty():
+def test_describe_concept_is_never_empty_and_never_about_something_else():
+    """Failing a definition, a sentence the concept is the subject of; never one that only names it."""
     provider = LocalProvider()
-    first = provider.describe_concept(ConceptInput(name="cancer", evidence=[
+    about = provider.describe_concept(ConceptInput(name="cancer", evidence=[
+        Evidence(page="3", quote="6. Cell division Uncontrolled cell division causes cancer."),
+        Evidence(page="4", quote="Cancer spreads to other tissues through the blood."),
+    ])).output
+    assert about.description == "Cancer spreads to other tissues through the blood."
+    elsewhere = provider.describe_concept(ConceptInput(name="cancer", evidence=[
         Evidence(page="3", quote="6. Cell division Uncontrolled cell division causes cancer.")])).output
-    assert first.description == "Uncontrolled cell division causes cancer."
+    assert elsewhere.description == "cancer: a key idea of this document."
     bare = provider.describe_concept(ConceptInput(name="Topologie")).output
     assert "Topologie" in bare.description
 

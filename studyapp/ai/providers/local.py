@@ -163,8 +163,8 @@ class LocalProvider:
             strength = max(rel.definition_strength(body, n, language) for n in names)
             if strength > best_strength:
                 best, best_strength = body, strength
-        if not best and concept.evidence:
-            best = _split_heading(" ".join(concept.evidence[0].quote.split()), language)[1]
+        if not best:
+            best = _subject_sentence(concept, names, language)
         if best:
             description = _shorten(best, MAX_DESCRIPTION_CHARS)
         else:
@@ -204,6 +204,21 @@ class LocalProvider:
         from studyapp.ai.questions import write_questions
 
         return ProviderCall(write_questions(request), Usage())
+
+
+_ARTICLE = re.compile(r"^(?:the|a|an|der|die|das|den|dem|des|ein|eine|einen|einem|einer)\s+", re.IGNORECASE)
+
+
+def _subject_sentence(concept: ConceptInput, names: list[str], language: str) -> str:
+    """Failing a definition: the shortest passage that is about the concept (it is the sentence's
+    subject: "Guards check ...", "The trace tree grows ..."), never a sentence that merely names it."""
+    about = []
+    for evidence in concept.evidence:
+        body = _split_heading(" ".join(evidence.quote.split()), language)[1]
+        opening = _ARTICLE.sub("", body)
+        if any(span[0] == 0 for name in names for span in rel.find_mentions(opening, name, language)):
+            about.append(body)
+    return min(about, key=len) if about else ""
 
 
 def statements(page_text: str, language: str) -> list[str]:
