@@ -283,6 +283,20 @@ _MAX_DEFINITION_WORDS = 20
 _FORMULA = re.compile(r"[=<>∈∉⊆⊂⊇⊃∪∩→↦∀∃∑∫≤≥±×∘◦{}|]")
 _HARD_BREAK = re.compile(r"[;•■▪⇒⇔⟹⟺]|:=|:(?=\s)|\s[a-z]\)\s|\s\d\)\s")
 _MAX_RELATED_WORDS = 30
+# Only list punctuation or a conjunction between two mentions ("X, Y", "X and Y", "X or the Y").
+_LIST_GLUE = re.compile(
+    r"^[\s,/|()\[\]&+-]*(?:(?:and|or|as well as|nor|und|oder|sowie|bzw\.|et|ou|y|o|e)[\s,]+)?"
+    r"(?:(?:the|a|an|der|die|das|den|dem|des|ein|eine|le|la|les|un|une|des|el|los|las|una)\s+)?$",
+    re.IGNORECASE)
+_CONJUNCTION = re.compile(r"(?<!\w)(?:and|or|as well as|nor|und|oder|sowie|et|ou|y|o)(?!\w)", re.IGNORECASE)
+
+
+def _listed(between: str, sentence: str) -> bool:
+    """Two items of an enumeration ("X, Y and Z", "X or Y"), which the sentence names side by side
+    without relating them; a lone comma without a conjunction anywhere is a clause boundary."""
+    if not _LIST_GLUE.match(between):
+        return False
+    return bool(_CONJUNCTION.search(between) or ("," in between and _CONJUNCTION.search(sentence)))
 
 _TEMPLATES = {
     "en": {
@@ -410,8 +424,8 @@ def classify_relation(sentence: str, a: str, b: str, language: str | None = "en"
     first, second = (sa, sb) if sa[0] < sb[0] else (sb, sa)
     between = sentence[first[1] : second[0]]
     if len(between.split()) > _MAX_RELATED_WORDS or _HARD_BREAK.search(between) \
-            or len(_FORMULA.findall(between)) > 1:
-        return None
+            or len(_FORMULA.findall(between)) > 1 or _listed(between, sentence):
+        return None  # too far apart, across a break, or two items of a list: no stated link
     return ClassifiedRelation(a, b, RelationType.RELATED_TO, describe(a, b, RelationType.RELATED_TO, language))
 
 

@@ -24,6 +24,7 @@ WRAP_SHARE = 0.8  # a line this long (of the page's long lines) wraps on to the 
 REFERENCE_SHARE = 0.35  # a page after the references heading with fewer such lines ends them
 LISTING_SHARE = 0.5  # of a contents or index page's lines that end with page numbers
 FRONT_PAGES = 2  # where a title block, authors and affiliations can be
+TITLE_LINES = 4  # a first page's title block without an abstract heading is at most this long
 INDEX_TAIL = 0.2  # the index heading is in this last share of the pages
 
 
@@ -111,7 +112,9 @@ def _mark_front_matter(lines: list[list[str]], labels: list[list[Part]]) -> None
         start = _first_matching(page, pat.BODY_START)
         if start is None:
             start = next((i for i, line in enumerate(page) if pat.INLINE_ABSTRACT.match(line.strip())), None)
-        if p == 0 and start is not None:
+        if p == 0 and start is None:
+            start = _title_block_end(page)
+        if p == 0:
             for i in range(start):
                 labels[p][i] = Part.FRONT
         for i, line in enumerate(page):
@@ -124,6 +127,21 @@ def _mark_front_matter(lines: list[list[str]], labels: list[list[Part]]) -> None
             elif pat.KEYWORDS.match(line):
                 for j in _continued(page, i, limit=3):
                     labels[p][j] = Part.FRONT
+
+
+def _title_block_end(page: list[str]) -> int:
+    """Where the body starts on a first page without an abstract or introduction heading: after
+    the short lines at its top that end no sentence (a title, a subtitle, an author, a date)."""
+    wrap = WRAP_SHARE * _long_line(page)
+    end = 0
+    for i, line in enumerate(page[:TITLE_LINES]):
+        text = line.strip()
+        if not text:
+            continue
+        if len(text) >= wrap or text.endswith((".", "!", "?", ":", ";", ",")) or re.match(r"\d+(?:\.\d+)*\.?\s", text):
+            break  # a sentence, or the first numbered section heading
+        end = i + 1
+    return end if any(line.strip() for line in page[end:]) else 0
 
 
 def _is_address_line(line: str) -> bool:

@@ -165,3 +165,12 @@ def test_a_bare_but_or_however_joins_clauses_and_contrasts_nothing():
     contrasted = classify_relation("The interpreter runs every bytecode, whereas the trace compiler runs hot loops.",
                                    "interpreter", "trace compiler", "en")
     assert contrasted.type == T.CONTRASTS_WITH
+
+
+def test_two_items_of_a_list_are_not_related():
+    """ "X, Y and Z" names three things; it relates none of them to another."""
+    sentence = "The course covers mitosis, meiosis and cell division in plants."
+    assert classify_relation(sentence, "mitosis", "meiosis", "en") is None
+    assert classify_relation(sentence, "meiosis", "cell division", "en") is None
+    stated = classify_relation("Mitosis ends with two nuclei that meiosis never produces.", "mitosis", "meiosis", "en")
+    assert stated is not None and stated.type == T.RELATED_TO

@@ -177,3 +177,9 @@ def test_finishing_a_document_joins_its_split_words_from_the_whole_documents_voc
     assert document.pages.get(index=1).text == "Jeder Homöomorphismus\nist bijektiv. Schwarz-\nWeiß."
     document_finish(document=document)  # a retried finish changes nothing more
     assert document.pages.get(index=1).text == "Jeder Homöomorphismus\nist bijektiv. Schwarz-\nWeiß."
+
+
+def test_a_first_page_without_an_abstract_loses_its_title_block_but_not_its_first_section():
+    page = ("Introduction to Cell Biology\nLecture Notes, Week 1\n1. The cell\n"
+            "The cell is the basic unit of life. All living organisms are made of cells.")
+    assert label_lines([page])[0] == [Part.FRONT, Part.FRONT, Part.BODY, Part.BODY]
