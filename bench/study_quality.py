@@ -132,6 +132,8 @@ def evaluate(name: str, document, owner, gold: list[str] | None, show: bool) -> 
     _explanations(row, graph, provider)
     if show:
         print(f"\n{name} ({document.language}): {', '.join(row['top'])}")
+        for relation in graph.relations.exclude(type="related_to").select_related("source", "target")[:12]:
+            print(f"  relation: {relation.source.name} {relation.type} {relation.target.name} | {relation.quote[:150]}")
     return row
 
 

@@ -115,8 +115,11 @@ def _mark_front_matter(lines: list[list[str]], labels: list[list[Part]]) -> None
         if p == 0 and start is None:
             start = _title_block_end(page)
         if p == 0:
+            # The title itself is the document's best summary of what it is about: it stays (a
+            # heading); the rest of the block (subtitle, authors, date) goes.
+            title = next((i for i, line in enumerate(page[:start]) if line.strip()), None)
             for i in range(start):
-                labels[p][i] = Part.FRONT
+                labels[p][i] = Part.BODY if i == title else Part.FRONT
         for i, line in enumerate(page):
             if _is_address_line(line):
                 labels[p][i] = Part.FRONT
