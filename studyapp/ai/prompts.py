@@ -90,6 +90,13 @@ Rules:
 - Use only what the text says; add no outside knowledge.
 - A concept is an idea, term, method, process, law or entity worth learning; skip headings, \
 running headers and footers, figure and table numbers, references and page furniture.
+- Never a concept: a person's name (an author, a cited researcher), a venue, journal, conference or \
+publisher, an address, a generic word ("content", "authors", "results", "approach"), a phrase that \
+begins or ends with a function word, or a piece of a word.
+- importance: rank by how central the idea is to the chunk, not by how often a word occurs; give \
+different concepts different values.
+- A relation needs a sentence that states it: "but" or "however" alone states no contrast, and two \
+terms in one list are not related. Use a typed relation only where the sentence's wording says so.
 - Do not list the same concept twice under different names: use aliases.
 - {_SAFETY}
 - {_JSON_ONLY}"""
@@ -206,8 +213,15 @@ character (no paraphrase, no "...").
 
 Rules:
 - Ask about what the material says, not about outside knowledge; one clearly correct answer.
-- A false true_false statement changes one fact of its passage (e.g. swaps a concept for another) \
-so that the passage shows it is false.
+- A false true_false statement changes one fact of its passage: it swaps in another concept of the \
+same kind, so that it stays plausible and the passage shows it is false. Balance true and false.
+- Every passage must stand on its own: never one that leans on its context ("it", "this", "these", \
+"one such", "the latter", a sentence opening with "And"), one where the author talks about the \
+document ("in the next section we ..."), or one from references, captions, tables or author lines.
+- fill_in_blank: exactly one blank, for a term that occurs once in the sentence.
+- multiple_choice: three distractors of the answer's kind and grammatical number (a method beside \
+methods, a person beside persons); vary the question forms ("Which term means ...?", "Which of \
+these is a kind of / part of ...?") rather than asking to complete sentences.
 - Do not write two questions about the same fact, and do not repeat the questions listed under \
 "Do not repeat".
 - Match the difficulty: easy asks for central definitions, hard for finer details and relations.

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from studyapp.ai.concept_names import junk_reason
 from studyapp.ai.schemas import ChunkConcepts, RelationType
 
 SIMILARITY = 92  # rapidfuzz ratio (0-100) above which two names are the same concept
@@ -94,8 +95,10 @@ class MergedGraph:
     relations: list[MergedRelation]
 
 
-def merge_chunks(results: list[ChunkConcepts], *, max_concepts: int = 60) -> MergedGraph:
-    groups = _group_concepts(results)
+def merge_chunks(results: list[ChunkConcepts], *, max_concepts: int = 60, language: str = "en") -> MergedGraph:
+    """One graph from the chunks' answers; a name that is no concept (ai.concept_names) is dropped
+    whichever provider gave it, and with it its relations."""
+    groups = _group_concepts(results, language)
     alias_index = {concept_key(n): key for key, c in groups.items() for n in c.names()}
     relations = _merge_relations(results, alias_index)
     kept = _cap(groups, relations, max_concepts)
@@ -103,8 +106,9 @@ def merge_chunks(results: list[ChunkConcepts], *, max_concepts: int = 60) -> Mer
     return MergedGraph(concepts=kept, relations=relations)
 
 
-def _group_concepts(results: list[ChunkConcepts]) -> dict[str, MergedConcept]:
-    raw = [(index, c) for index, result in enumerate(results) for c in result.concepts]
+def _group_concepts(results: list[ChunkConcepts], language: str) -> dict[str, MergedConcept]:
+    raw = [(index, c) for index, result in enumerate(results) for c in result.concepts
+           if junk_reason(c.name, language) is None]
     # Most important first, so each group's first name (its representative) is the best one.
     raw.sort(key=lambda item: -item[1].importance)
     groups: dict[str, MergedConcept] = {}

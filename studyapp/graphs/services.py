@@ -58,7 +58,7 @@ def graph_build(*, graph: ConceptGraph, provider: Provider, progress: ProgressCa
     _extract_all(graph, chunks, provider, progress, concurrency, language)
     _require_an_answer(graph)
     progress("merging", done=0, total=1)
-    merged = merge_chunks(_chunk_results(graph), max_concepts=settings.GRAPH_MAX_CONCEPTS)
+    merged = merge_chunks(_chunk_results(graph), max_concepts=settings.GRAPH_MAX_CONCEPTS, language=language)
     index = PageIndex(pages)
     _describe(merged, index, provider, progress, concurrency, language)
     progress("validating")

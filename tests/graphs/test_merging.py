@@ -77,3 +77,17 @@ def test_importance_is_the_documents_not_one_chunks_and_never_ties_by_name():
     # The three single-chunk bests tie in score; they keep the document's order, not the alphabet's.
     assert [c.name for c in ranked[1:]] == ["zebra finch", "apple", "guard"]
     assert all(c.importance < 1.0 for c in ranked[1:])
+
+
+def test_names_that_are_no_concept_are_dropped_whichever_provider_gave_them():
+    """A model's junk goes the way the local provider's does: function-word edges, contractions
+    that lost their apostrophe, pieces of split words; their relations go with them."""
+    result = ChunkConcepts(
+        concepts=[ConceptOut(name=n, importance=0.9) for n in
+                  ("osmosis", "diffusion of", "heres", "selec-", "in the membrane", "water potential")],
+        relations=[RelationOut(source="osmosis", target="diffusion of", type="related_to", page="1", quote="q"),
+                   RelationOut(source="osmosis", target="water potential", type="related_to", page="1", quote="q")],
+    )
+    merged = merge_chunks([result])
+    assert sorted(c.name for c in merged.concepts.values()) == ["osmosis", "water potential"]
+    assert [(r.source, r.target) for r in merged.relations] == [("osmosis", "water potential")]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from wordfreq import zipf_frequency
 
 from studyapp.ai import relations as rel
+from studyapp.ai.concept_names import lost_apostrophe
 from studyapp.ai.keyphrases import extract_keyphrases, normalise_phrase
 from studyapp.ai.providers.base import ProviderCall
 from studyapp.ai.schemas import (
@@ -378,7 +379,7 @@ def _keyphrase_text(segments, units: list[_Sentence]) -> str:
 def _clean_name(phrase: str, stop: frozenset[str]) -> str:
     """The phrase without scaffolding words at its ends, or "" if it is junk."""
     words = phrase.split()
-    if any(_lost_apostrophe(word, stop) for word in words):
+    if any(lost_apostrophe(word, stop) for word in words):
         return ""  # "crazy ones heres", "song thats": a clause whose apostrophes the PDF lost
     while words and (words[0].lower() in _STRUCTURE_WORDS or words[0].lower() in stop or _is_number(words[0])):
         words.pop(0)
@@ -393,12 +394,6 @@ def _clean_name(phrase: str, stop: frozenset[str]) -> str:
     if sum(c.isalpha() for c in name) < 2 or any(_is_symbol(w) for w in words):
         return ""
     return name
-
-
-def _lost_apostrophe(word: str, stop: frozenset[str]) -> bool:
-    """ "heres", "thats", "theyre": a contraction (a function word) written without its apostrophe."""
-    lowered = word.lower()
-    return "'" not in lowered and any(f"{lowered[:i]}'{lowered[i:]}" in stop for i in range(1, len(lowered)))
 
 
 def _display_name(name: str, text: str, units: list[_Sentence], language: str) -> str:

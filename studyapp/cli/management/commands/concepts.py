@@ -123,5 +123,5 @@ def document_concepts(pages: list[tuple[str, str]], provider: Provider, *, top: 
     results = [provider.extract_concepts(ChunkInput(segments=c.segments, max_concepts=per_chunk,
                                                     language=language)).output
                for c in make_chunks(pages)]
-    merged = merge_chunks(results, max_concepts=top)
+    merged = merge_chunks(results, max_concepts=top, language=language or "en")
     return [concept.name for concept in merged.concepts.values()][:top]
