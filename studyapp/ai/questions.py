@@ -59,7 +59,12 @@ _CONTEXT_PHRASE = re.compile(
     # the author talking about the document, not about its subject
     r"|in (?:the|this) (?:next |previous |following |final |last |present |remaining )?(?:section|chapter|paper|article)"
     r"|we (?:present|describe|discuss|propose|emphasi[sz]e|summari[sz]e|report|outline|review)"
-    r"|im (?:nächsten|folgenden|vorigen|letzten) (?:abschnitt|kapitel))\b",
+    r"|im (?:nächsten|folgenden|vorigen|letzten) (?:abschnitt|kapitel)"
+    # what the reader cannot see in a quiz: a figure, a table, "these" things named before
+    r"|(?:fig\.|figure|table|abb\.|abbildung|tabelle)\s*\d|(?:each|all|some|none|both|one) of (?:these|those|them)"
+    # a section heading run into the sentence by the text layer ("Introduction Kleinberg's ...")
+    r"|^(?:introduction|conclusions?|abstract|summary|discussion|results|background|related work|evaluation"
+    r"|einleitung|zusammenfassung|fazit|ergebnisse) (?-i:[A-ZÄÖÜ])\w*)\b",
     re.IGNORECASE)
 _INSTRUCTIONS = frozenset("show prove define explain describe compute calculate find give determine consider".split())
 # Single-letter names of mathematical objects ("X", "G"), footnote marks glued to words ("1Die").
@@ -73,8 +78,8 @@ def quotable(sentence: str) -> bool:
     words = text.split()
     if not QUOTE_MIN_WORDS <= len(words) <= QUOTE_MAX_WORDS or len(text) > QUOTE_MAX_CHARS:
         return False
-    if text[-1] not in ".!" or not text[0].isupper():
-        return False  # a question, a heading, or a fragment cut at a page break
+    if text[-1] not in ".!" or not text[0].isupper() or text.endswith(("..", "…")):
+        return False  # a question, a heading, a fragment cut at a page break, or an elided formula
     if words[0].strip(",:;").lower() in _DEPENDENT_OPENERS | _INSTRUCTIONS or words[1].strip(",:;").lower() == "sie":
         return False  # leans on the sentence before, or is an exercise ("Zeigen Sie ...", "Prove that ...")
     if any(w.lower().strip(",.;:") in ("ich", "i") for w in words if w != "I'm"):

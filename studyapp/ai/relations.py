@@ -251,7 +251,9 @@ _SYMBOLS = r"(?:(?:\S*[^\w\s]\S*|\w{1,2}|(?-i:\w*[A-ZÄÖÜ]\w*[A-ZÄÖÜ]\w*)|\
 # A term being defined: the words just before it ("... is called X", "... heißt X") ...
 _TERM_BEFORE = re.compile(
     r"(?:(?:is|are|was|were) (?:called|termed|named|known as|referred to as|denoted)|called|known as|so-called|"
-    r"we (?:call|define|denote)(?: \w+){0,6}|"
+    # "we call such a set a X" names X; "we define an equation that relates X to ..." does not
+    # define X: after "define"/"denote" only an article and adjectives may stand before the term.
+    r"we call(?: \w+){0,6}|we (?:define|denote)|"
     r"(?:heißt|heißen|nennt man|nennen wir|nennen|bezeichnet man(?: \w+){0,4} als|bezeichnen wir(?: \w+){0,4} als|"
     r"wird(?: \w+){0,4} als|werden(?: \w+){0,4} als|sogenannte[nmrs]?|definieren wir(?: \w+){0,4} als|"
     r"versteht man unter)) " + _SYMBOLS + r"{0,4}[\"'“„‘«]?" + _ART + r"?" + _ADJ + r"{0,2}$",
@@ -264,6 +266,8 @@ _TERM_AFTER = re.compile(
     r"|^[^.;:!?]{0,30}?\bgenannt\b",
     re.IGNORECASE,
 )
+# "f heißt Homöomorphismus, wenn ...", "X is called Y if ...": the definiens follows the term.
+_CONDITION_AFTER = re.compile(r"^\W{0,3}\s*(?:wenn|falls|if|when|whenever|provided|sofern)\b", re.IGNORECASE)
 _UNTER_BEFORE = re.compile(r"(?:^|\W)unter " + _ART + r"?" + _ADJ + r"{0,2}$", re.IGNORECASE)
 _SUBJECT_DEFINITION = re.compile(
     r"^(?:,? )?(?:is|are|ist|sind) (?:an?|the|one|ein|eine|einer|der|die|das)\b", re.IGNORECASE)
@@ -448,8 +452,13 @@ def _classify_pair(sentence: str, a: str, b: str, sa, sb, language: str) -> Clas
     typed = _between_type(between, not _PREPOSITION_BEFORE.search(before))
     if typed is not None:
         return made(*typed)
-    # A definition: one of them is the term being defined, the other is used to define it.
+    # A definition: one of them is the term being defined, the other is used to define it. "The
+    # number of robots ... is called the fan-out of a team": the definiens stands before "is
+    # called X", so the right-hand concept is the term and the team, after it, defines nothing.
     for term, other, span in ((left, right, ls), (right, left, rs)):
+        named = _TERM_BEFORE.search(" ".join(sentence[: ls[0]].split()[-10:]) + " ")
+        if span is ls and named and not _CONDITION_AFTER.match(sentence[ls[1]:]):
+            continue  # named by "is called"/"heißt", defined by what comes before (unless "..., if ...")
         if len(between.split()) <= _MAX_DEFINITION_WORDS and _defined_term(sentence, span):
             return ClassifiedRelation(term, other, RelationType.DEFINED_AS,
                                       describe(term, other, RelationType.DEFINED_AS, language))

@@ -42,6 +42,7 @@ def test_an_everyday_word_is_no_concept_unless_the_document_defines_it():
 @pytest.mark.parametrize("sentence", [
     "A guard checks that the recorded trace still applies to the current values.",
     "Osmosis is the diffusion of water across a selectively permeable membrane.",
+    "Results show that the collector pauses for less than a millisecond on average.",
 ])
 def test_a_statement_that_stands_on_its_own_is_quotable(sentence):
     assert quotable(sentence)
@@ -55,6 +56,10 @@ def test_a_statement_that_stands_on_its_own_is_quotable(sentence):
     "Die Ergebnisse sind wie folgt in drei Gruppen eingeteilt worden.",
     "In the next section we show that the bound applies to the collection space as well.",
     "We present a fine-grained model of the web in which pages are tag trees.",
+    "The UMTS architecture of the operator network is shown in Fig. 1 of the paper.",
+    "Each of these 1112 documents was assigned one or more subject headings by an editor.",
+    "Introduction Kleinberg's link analysis has revolutionized the ranking of web pages.",
+    "The waiting time of a type 2 packet in the queue can be written as ....",
 ])
 def test_a_statement_that_leans_on_its_context_is_not_quotable(sentence):
     assert not quotable(sentence)

@@ -174,3 +174,18 @@ def test_two_items_of_a_list_are_not_related():
     assert classify_relation(sentence, "meiosis", "cell division", "en") is None
     stated = classify_relation("Mitosis ends with two nuclei that meiosis never produces.", "mitosis", "meiosis", "en")
     assert stated is not None and stated.type == T.RELATED_TO
+
+
+def test_a_named_term_is_defined_by_what_precedes_the_naming_not_by_what_follows():
+    sentence = "The number of such robots that can be operated is called the fan-out of a human-robot team."
+    follows = classify_relation(sentence, "fan-out", "human-robot team", "en")
+    assert follows is None or follows.type != T.DEFINED_AS
+    precedes = classify_relation(sentence, "robot", "fan-out", "en")
+    assert precedes is not None and (precedes.source, precedes.type) == ("fan-out", T.DEFINED_AS)
+
+
+def test_defining_an_equation_that_relates_two_terms_defines_neither():
+    sentence = "We define an equation that relates fan-out to a robot's activity time and its interaction time."
+    for a, b in (("fan-out", "activity time"), ("activity time", "interaction time")):
+        found = classify_relation(sentence, a, b, "en")
+        assert found is None or found.type != T.DEFINED_AS
