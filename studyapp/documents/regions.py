@@ -261,3 +261,18 @@ def _is_table_row(line: str) -> bool:
     letters = sum(1 for ch in line if ch.isalpha())
     visible = sum(1 for ch in line if not ch.isspace())
     return numeric / len(tokens) >= 0.4 or (numeric > 0 and letters / visible < 0.5)
+
+
+def cited_people(pages: list[str]) -> set[str]:
+    """The surnames the document cites as authors: "Gal et al.", "Gal and Franz [12]", "Gal (2009)"
+    in its text, "Gal, A." and "A. Gal," at the start of its references. Study material never
+    makes a concept of them."""
+    labels = label_lines(pages)
+    people: set[str] = set()
+    for page, parts in zip(pages, labels):
+        people.update(m.group(1) for m in pat.CITED_AUTHOR.finditer(page))
+        people.update(m.group(2) for m in pat.CITED_AUTHOR.finditer(page) if m.group(2))
+        for line, part in zip(page.split("\n"), parts):
+            if part is Part.REFERENCES:
+                people.update(name for match in pat.REFERENCE_AUTHOR.finditer(line) for name in match.groups() if name)
+    return people

@@ -76,3 +76,10 @@ CAPTION = re.compile(
 )
 SUBFIGURE = re.compile(r"\([a-h]\)\s")
 NUMBER_TOKEN = re.compile(r"^[(\[]?[-+±−]?[$€£]?\d[\d.,:/%–-]*[)\]]?[%*]?[,;]?$")
+
+# An author cited in the text: "Gal et al.", "Gal and Franz [12]", "Gal & Franz (2009)".
+CITED_AUTHOR = re.compile(
+    r"\b([A-Z][a-zà-ÿ'’-]+)(?:\s+(?:and|und|et|y|&)\s+([A-Z][a-zà-ÿ'’-]+))?"
+    r"(?:[ \t]+et\s+al\b|[ \t]*\((?:19|20)\d\d[a-z]?\)|[ \t]*\[\d+(?:\s*[,–-]\s*\d+)*\])")
+# An author at the start of a reference: "[3] Gal, A.", "Gal, A., Franz, M.", "A. Gal, M. Franz".
+REFERENCE_AUTHOR = re.compile(r"(?:^|\]\s*|,\s*|and\s+)([A-Z][a-zà-ÿ'’-]+),\s+(?:[A-Z]\.\s?)+|(?:[A-Z]\.\s?)+([A-Z][a-zà-ÿ'’-]+)[,.]")

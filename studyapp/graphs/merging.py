@@ -95,10 +95,12 @@ class MergedGraph:
     relations: list[MergedRelation]
 
 
-def merge_chunks(results: list[ChunkConcepts], *, max_concepts: int = 60, language: str = "en") -> MergedGraph:
-    """One graph from the chunks' answers; a name that is no concept (ai.concept_names) is dropped
-    whichever provider gave it, and with it its relations."""
-    groups = _group_concepts(results, language)
+def merge_chunks(results: list[ChunkConcepts], *, max_concepts: int = 60, language: str = "en",
+                 people: frozenset[str] = frozenset()) -> MergedGraph:
+    """One graph from the chunks' answers; a name that is no concept (ai.concept_names), or that is
+    made of the names of `people` the document cites, is dropped whichever provider gave it, and
+    with it its relations."""
+    groups = _group_concepts(results, language, people)
     alias_index = {concept_key(n): key for key, c in groups.items() for n in c.names()}
     relations = _merge_relations(results, alias_index)
     kept = _cap(groups, relations, max_concepts)
@@ -106,9 +108,9 @@ def merge_chunks(results: list[ChunkConcepts], *, max_concepts: int = 60, langua
     return MergedGraph(concepts=kept, relations=relations)
 
 
-def _group_concepts(results: list[ChunkConcepts], language: str) -> dict[str, MergedConcept]:
+def _group_concepts(results: list[ChunkConcepts], language: str, people: frozenset[str]) -> dict[str, MergedConcept]:
     raw = [(index, c) for index, result in enumerate(results) for c in result.concepts
-           if junk_reason(c.name, language) is None]
+           if junk_reason(c.name, language) is None and not _a_person(c.name, people)]
     # Most important first, so each group's first name (its representative) is the best one.
     raw.sort(key=lambda item: -item[1].importance)
     groups: dict[str, MergedConcept] = {}
@@ -127,6 +129,12 @@ def _group_concepts(results: list[ChunkConcepts], language: str) -> dict[str, Me
         if len(concept.description) > len(group.description):
             group.description = concept.description
     return groups
+
+
+def _a_person(name: str, people: frozenset[str]) -> bool:
+    """ "Gal", "Andreas Gal": capitalised words of which the last is a cited author's surname."""
+    words = name.split()
+    return bool(people) and all(w[:1].isupper() for w in words) and words[-1] in people
 
 
 def _find_group(groups: dict[str, MergedConcept], names: list[str]) -> MergedConcept | None:

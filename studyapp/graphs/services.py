@@ -22,7 +22,7 @@ from studyapp.ai.schemas import ChunkConcepts, ChunkInput, ConceptInput, Usage
 from studyapp.core.errors import PermanentError
 from studyapp.core.progress import ProgressCallback, no_progress
 from studyapp.documents.models import Document
-from studyapp.documents.regions import study_pages
+from studyapp.documents.regions import cited_people, study_pages
 from studyapp.documents.services import document_language
 from studyapp.graphs.chunking import Chunk, make_chunks
 from studyapp.graphs.evidence import PageIndex
@@ -58,7 +58,9 @@ def graph_build(*, graph: ConceptGraph, provider: Provider, progress: ProgressCa
     _extract_all(graph, chunks, provider, progress, concurrency, language)
     _require_an_answer(graph)
     progress("merging", done=0, total=1)
-    merged = merge_chunks(_chunk_results(graph), max_concepts=settings.GRAPH_MAX_CONCEPTS, language=language)
+    people = frozenset(cited_people(list(graph.document.pages.order_by("index").values_list("text", flat=True))))
+    merged = merge_chunks(_chunk_results(graph), max_concepts=settings.GRAPH_MAX_CONCEPTS, language=language,
+                          people=people)
     index = PageIndex(pages)
     _describe(merged, index, provider, progress, concurrency, language)
     progress("validating")

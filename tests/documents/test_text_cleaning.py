@@ -184,3 +184,13 @@ def test_a_first_page_without_an_abstract_keeps_its_title_but_not_the_rest_of_th
     page = ("Introduction to Cell Biology\nLecture Notes, Week 1\n1. The cell\n"
             "The cell is the basic unit of life. All living organisms are made of cells.")
     assert label_lines([page])[0] == [Part.BODY, Part.FRONT, Part.BODY, Part.BODY]
+
+
+def test_the_authors_a_document_cites_are_known_by_their_surnames():
+    from studyapp.documents.regions import cited_people
+
+    pages = ["Trace trees were proposed by Gal et al. and extended by Bebenita and Franz [12].\n"
+             "A Markov chain [5] models the arrivals; Smith (2001) measured them.",
+             "References\n[1] A. Gal, B. Eich. Trace-based compilation. In PLDI, 2009.\n"
+             "[2] Chang, M., Smith, E. Tracing for the web. 2007."]
+    assert cited_people(pages) == {"Gal", "Bebenita", "Franz", "Smith", "Eich", "Chang"}

@@ -91,3 +91,10 @@ def test_names_that_are_no_concept_are_dropped_whichever_provider_gave_them():
     merged = merge_chunks([result])
     assert sorted(c.name for c in merged.concepts.values()) == ["osmosis", "water potential"]
     assert [(r.source, r.target) for r in merged.relations] == [("osmosis", "water potential")]
+
+
+def test_a_cited_author_is_no_concept():
+    result = ChunkConcepts(concepts=[ConceptOut(name=n, importance=0.9) for n in
+                                     ("Gal", "Andreas Gal", "trace tree", "Franz", "Markov chain")])
+    merged = merge_chunks([result], people=frozenset({"Gal", "Franz"}))
+    assert sorted(c.name for c in merged.concepts.values()) == ["Markov chain", "trace tree"]
