@@ -23,13 +23,10 @@ import zipfile
 from concurrent.futures import ProcessPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from concepts_inspec import REPO_ROOT, TOP, _run_yake, f1_at_k, normalise  # noqa: E402
+from concepts_inspec import REPO_ROOT, TOP, _run_yake, f1_at_k, local_provider, normalise  # noqa: E402
 
 DEFAULT_ZIP = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "datasets", "Nguyen2007.zip"))
 LINES_PER_PAGE = 50
-
-_provider = None
-
 
 def load_papers(path: str) -> list[tuple[str, str, list[str]]]:
     """[(paper id, text, gold phrases)] in numeric id order."""
@@ -49,21 +46,13 @@ def load_papers(path: str) -> list[tuple[str, str, list[str]]]:
 
 
 def _run_ours(text: str) -> list[str]:
-    global _provider
-    if _provider is None:
-        import django
-
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studyapp.settings")
-        django.setup()
-        from studyapp.ai.providers.local import LocalProvider
-
-        _provider = LocalProvider()
+    provider = local_provider()
     from studyapp.cli.management.commands.concepts import document_concepts
 
     lines = text.split("\n")
     pages = [(str(i // LINES_PER_PAGE + 1), "\n".join(lines[i:i + LINES_PER_PAGE]))
              for i in range(0, len(lines), LINES_PER_PAGE)]
-    return document_concepts(pages, _provider, top=TOP, language="en")
+    return document_concepts(pages, provider, top=TOP, language="en")
 
 
 def _score(paper: tuple[str, str, list[str]]) -> tuple[str, float, float, float, float]:

@@ -90,8 +90,8 @@ def load_inspec(path: str) -> list[tuple[str, str, list[str]]]:
 _provider = None
 
 
-def _run_ours(text: str) -> list[str]:
-    """What `manage.py concepts --top 10` prints for the abstract (the local provider's ranking)."""
+def local_provider():
+    """The local provider, Django set up on first use (once per worker process)."""
     global _provider
     if _provider is None:
         import django
@@ -101,9 +101,15 @@ def _run_ours(text: str) -> list[str]:
         from studyapp.ai.providers.local import LocalProvider
 
         _provider = LocalProvider()
+    return _provider
+
+
+def _run_ours(text: str) -> list[str]:
+    """What `manage.py concepts --top 10` prints for the abstract (the local provider's ranking)."""
+    provider = local_provider()
     from studyapp.cli.management.commands.concepts import document_concepts
 
-    return document_concepts([("1", text)], _provider, top=TOP, language="en")
+    return document_concepts([("1", text)], provider, top=TOP, language="en")
 
 
 _yake_extractor = None

@@ -13,6 +13,7 @@ from collections import Counter
 
 from wordfreq import zipf_frequency
 
+from studyapp.ai.concept_names import lost_apostrophe
 from studyapp.ai.text import stopwords
 
 VENUE = re.compile(r"\b(?:conference|proceedings|proc|journal|symposium|workshop|acm|ieee|press|verlag"
@@ -51,15 +52,9 @@ def concept_junk(name: str, raw: str, study: str, language: str) -> list[str]:
         kinds.append("outside_body")
     if len(words) == 1 and not name.isupper() and zipf_frequency(name.lower(), language) >= GENERIC_ZIPF:
         kinds.append("generic")
-    if any(_contraction(word, stop) for word in words):
+    if any(lost_apostrophe(word, stop) for word in words):
         kinds.append("fragment")
     return kinds
-
-
-def _contraction(word: str, stop: frozenset[str]) -> bool:
-    """A contraction whose apostrophe the PDF lost ("heres", "thats", "theyre")."""
-    lowered = word.lower()
-    return any(f"{lowered[:i]}'{lowered[i:]}" in stop for i in range(1, len(lowered)))
 
 
 def _person_like(name: str, raw: str) -> bool:
